@@ -1,0 +1,20 @@
+/**
+ * Scrape job names of everything the stack deploys: the `job` label of their series, which the
+ * rules and dashboards select on. User jobs may not reuse them.
+ */
+export const jobNames = {
+  prometheus: "prometheus",
+  node: "node-exporter",
+  cadvisor: "cadvisor",
+  kubeStateMetrics: "kube-state-metrics",
+  postgres: "postgres-exporter",
+  redis: "redis-exporter",
+  blackbox: "blackbox-exporter",
+  probeHttp: "blackbox-http",
+  probeTcp: "blackbox-tcp",
+  discovered: "discovered",
+  dockerSocketProxy: "docker-socket-proxy",
+  alertmanager: "alertmanager",
+} as const;
+
+export const reservedJobNames: ReadonlySet<string> = new Set(Object.values(jobNames));

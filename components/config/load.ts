@@ -1,0 +1,146 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { reservedJobNames } from "./jobs";
+import { secretKeys, StackConfig, stackConfigSchema } from "./schema";
+
+/** The config namespace: `observability:<key>` in `Pulumi.<stack>.yaml`. */
+export const CONFIG_NAMESPACE = "observability";
+
+/** Every problem of a stack config, each naming its config path and what would be valid. */
+export class ConfigError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** The secrets a stack was given, as Pulumi secrets. */
+export interface StackSecrets {
+  postgresDsn?: pulumi.Output<string>;
+  redisPassword?: pulumi.Output<string>;
+}
+
+/** `observability:prometheus.retention`, `observability:scrapeTargets[0].job`. */
+export function configPath(path: (string | number)[], namespace = CONFIG_NAMESPACE): string {
+  const [head, ...rest] = path;
+  return `${namespace}:${String(head)}${rest.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `["${p}"]`)).join("")}`;
+}
+
+function issueText(path: (string | number)[], message: string, namespace: string): string {
+  const where = path.length === 0 ? `${namespace}` : configPath(path, namespace);
+  // "observability:platform is required" reads better than "observability:platform: is required".
+  return /^(is|must|needs) /.test(message) ? `${where} ${message}` : `${where}: ${message}`;
+}
+
+function zodIssues(error: z.ZodError, namespace: string): string[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+      return issue.keys.map((key) => issueText([...issue.path, key], `"${key}" ${issue.message}`, namespace));
+    }
+    if (issue.code === z.ZodIssueCode.invalid_type) {
+      if (issue.received === "undefined") return [issueText(issue.path, issue.message === "Required" ? "is required" : issue.message, namespace)];
+      return [issueText(issue.path, `must be ${article(issue.expected)}, not ${article(issue.received)}`, namespace)];
+    }
+    return [issueText(issue.path, issue.message, namespace)];
+  });
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/**
+ * Validates a raw stack config (top-level keys as in `Pulumi.<stack>.yaml`) and applies defaults.
+ * Pure. Throws a `ConfigError` listing every problem; nothing is registered before this passes.
+ *
+ * @param presentSecrets names of the secrets the stack was given (see `secretKeys`).
+ */
+export function parseStackConfig(raw: Record<string, unknown>, presentSecrets: readonly string[] = [], namespace = CONFIG_NAMESPACE): StackConfig {
+  const parsed = stackConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, namespace));
+  const issues = crossFieldIssues(parsed.data, new Set(presentSecrets)).map(([path, message]) => issueText(path, message, namespace));
+  if (issues.length > 0) throw new ConfigError(issues);
+  return parsed.data;
+}
+
+/** Rules that span fields: unique jobs, free host ports, required secrets and addresses. */
+function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | number)[], string][] {
+  const issues: [(string | number)[], string][] = [];
+
+  const jobs = new Map<string, number>();
+  cfg.scrapeTargets.forEach((t, i) => {
+    if (reservedJobNames.has(t.job)) {
+      issues.push([["scrapeTargets", i, "job"], `"${t.job}" is the name of a job the stack runs itself; choose another (reserved: ${[...reservedJobNames].sort().join(", ")})`]);
+    } else if (jobs.has(t.job)) {
+      issues.push([["scrapeTargets", i, "job"], `"${t.job}" is already the job of scrapeTargets[${jobs.get(t.job)}]; job names must be unique`]);
+    } else {
+      jobs.set(t.job, i);
+    }
+  });
+
+  if (cfg.platform === "docker") {
+    const ports = new Map<number, string>();
+    const claim = (path: (string | number)[], value: number | undefined) => {
+      if (value === undefined) return;
+      const owner = ports.get(value);
+      if (owner) issues.push([path, `host port ${value} is already used by ${owner}; two services cannot publish one host port`]);
+      else ports.set(value, configPath(path));
+    };
+    claim(["prometheus", "hostPort"], cfg.prometheus.hostPort);
+    for (const [name, exporter] of Object.entries(cfg.exporters)) {
+      if (exporter.enabled) claim(["exporters", name, "hostPort"], exporter.hostPort);
+    }
+  }
+
+  if (cfg.exporters.postgres.enabled && !secrets.has(secretKeys.postgresDsn)) {
+    issues.push([[secretKeys.postgresDsn], `is required when exporters.postgres.enabled is true: pulumi config set --secret ${secretKeys.postgresDsn} 'postgresql://user:password@host:5432/db?sslmode=require'`]);
+  }
+  if (cfg.exporters.redis.enabled) {
+    if (!cfg.exporters.redis.address) {
+      issues.push([["exporters", "redis", "address"], "is required when exporters.redis.enabled is true (e.g. redis://redis:6379)"]);
+    } else if (!/^(rediss?:\/\/)?[A-Za-z0-9._-]+:\d{1,5}$/.test(cfg.exporters.redis.address)) {
+      issues.push([["exporters", "redis", "address"], `"${cfg.exporters.redis.address}" is not a Redis address (e.g. redis://redis:6379 or redis:6379)`]);
+    }
+    if (cfg.exporters.redis.auth && !secrets.has(secretKeys.redisPassword)) {
+      issues.push([[secretKeys.redisPassword], `is required when exporters.redis.enabled and exporters.redis.auth are true: pulumi config set --secret ${secretKeys.redisPassword} <password> (or set exporters.redis.auth: false)`]);
+    }
+  }
+  return issues;
+}
+
+/** The plain (non-secret) top-level keys of the schema. */
+const plainKeys = Object.keys(stackConfigSchema.shape) as (keyof typeof stackConfigSchema.shape)[];
+
+/**
+ * Reads the stack config at the program's edge. Plain values through `get`/`getObject`, secrets
+ * only through `getSecret`, so they stay secret; then validates everything with `parseStackConfig`.
+ */
+export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): { config: StackConfig; secrets: StackSecrets } {
+  const raw: Record<string, unknown> = {};
+  for (const key of plainKeys) {
+    const text = config.get(key);
+    if (text === undefined) continue;
+    // Objects arrive as JSON text; a bare string (`platform: docker`) is not JSON and stays a string.
+    raw[key] = parseJsonOr(text);
+  }
+  // A key the schema does not know (a typo such as `observability:prometeus`) is an error too.
+  const known = new Set<string>([...plainKeys, ...Object.values(secretKeys)]);
+  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    const [ns, key] = fullKey.split(":");
+    if (ns === config.name && key !== undefined && !known.has(key)) raw[key] = parseJsonOr(pulumi.runtime.allConfig()[fullKey]);
+  }
+  const secrets: StackSecrets = {
+    postgresDsn: config.getSecret(secretKeys.postgresDsn),
+    redisPassword: config.getSecret(secretKeys.redisPassword),
+  };
+  const present = Object.entries(secrets).filter(([, v]) => v !== undefined).map(([k]) => k);
+  return { config: parseStackConfig(raw, present, config.name), secrets };
+}
+
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,160 @@
+import { z } from "zod";
+import {
+  byteSize,
+  dnsLabel,
+  duration,
+  hostPort,
+  httpUrl,
+  ipAddress,
+  jobName,
+  labels,
+  port,
+  resources,
+  storageQuantity,
+  strictObject,
+} from "./primitives";
+
+/**
+ * The whole stack's configuration, one schema with every default in it. `Pulumi.<stack>.yaml`
+ * keys under `observability:` map one-to-one onto the top-level fields; secrets are not here
+ * (they are read with `getSecret`, see `secretKeys`).
+ */
+
+const resourceDefaults = {
+  prometheus: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } },
+  exporter: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+  cadvisor: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+  kubeStateMetrics: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+};
+
+const exporterBase = {
+  /** Deploy and scrape this exporter. */
+  enabled: z.boolean(),
+  /** Publish the exporter's port on the Docker host (bound to `docker.bindAddress`); unpublished by default. */
+  hostPort: port.optional(),
+  /** CPU and memory requests and limits. */
+  resources: resources.optional(),
+};
+
+export const stackConfigSchema = strictObject({
+  /** Where the stack runs: `docker` (a laptop or one host) or `kubernetes`. Required. */
+  platform: z.enum(["docker", "kubernetes"], {
+    errorMap: (issue, ctx) => ({
+      message: issue.code === "invalid_enum_value" ? `"${ctx.data}" is not a platform (platforms: docker, kubernetes)` : "is required: docker or kubernetes",
+    }),
+  }),
+  /** Prefix of every Docker container, network and volume name. Default `obs-<pulumi stack>`. */
+  name: dnsLabel.optional(),
+
+  docker: strictObject({
+    /** Address published ports bind to. Default `127.0.0.1`: nothing is reachable from other hosts. */
+    bindAddress: ipAddress.default("127.0.0.1"),
+    /** Keep data volumes on `pulumi destroy` and container replacement. Default true. */
+    retainVolumes: z.boolean().default(true),
+    /** The Docker socket the discovery proxy reads (read-only). Default `/var/run/docker.sock`. */
+    socketPath: z.string().startsWith("/", "must be an absolute path").default("/var/run/docker.sock"),
+  }).default({}),
+
+  kubernetes: strictObject({
+    /** Namespace of every object. Default `observability`. */
+    namespace: dnsLabel.default("observability"),
+    /** Create the namespace (false: it exists already). Default true. */
+    createNamespace: z.boolean().default(true),
+    /** Default-deny NetworkPolicies with per-workload allows. Default true. */
+    networkPolicies: z.boolean().default(true),
+    /** StorageClass of the persistent volumes. Default: the cluster's default class. */
+    storageClass: z.string().optional(),
+  }).default({}),
+
+  prometheus: strictObject({
+    /** How long samples are kept (`--storage.tsdb.retention.time`). Default `15d`. */
+    retention: duration.default("15d"),
+    /** Size cap of the TSDB, oldest blocks go first (`--storage.tsdb.retention.size`). Default `10GB`. */
+    retentionSize: byteSize.default("10GB"),
+    /** Size of the data volume on Kubernetes; keep it above `retentionSize`. Default `20Gi`. */
+    storageSize: storageQuantity.default("20Gi"),
+    /** Default scrape interval. Default `15s`. */
+    scrapeInterval: duration.default("15s"),
+    /** Rule evaluation interval. Default `15s`. */
+    evaluationInterval: duration.default("15s"),
+    /** Labels on every series and alert leaving this Prometheus (e.g. `cluster: prod`). Default none. */
+    externalLabels: labels.default({}),
+    /** Host port of the Prometheus UI on Docker. Default 9090. */
+    hostPort: port.default(9090),
+    /** Enable the TSDB admin API (delete series, snapshots). Default false: it can destroy data. */
+    enableAdminApi: z.boolean().default(false),
+    /** Enable `/-/reload` and `/-/quit` over HTTP. Default false: anyone who can reach the port could stop Prometheus. */
+    enableLifecycle: z.boolean().default(false),
+    /** CPU and memory requests and limits. */
+    resources: resources.default(resourceDefaults.prometheus),
+  }).default({}),
+
+  exporters: strictObject(
+    {
+      /** Host metrics. Default enabled. */
+      node: strictObject({ ...exporterBase, enabled: z.boolean().default(true), resources: resources.default(resourceDefaults.exporter) }).default({}),
+      /** Container metrics: the cAdvisor container on Docker, the kubelet's cAdvisor on Kubernetes. Default enabled. */
+      cadvisor: strictObject({ ...exporterBase, enabled: z.boolean().default(true), resources: resources.default(resourceDefaults.cadvisor) }).default({}),
+      /** Kubernetes object state (kube-state-metrics); Kubernetes only. Default enabled. */
+      kubeStateMetrics: strictObject({ ...exporterBase, enabled: z.boolean().default(true), resources: resources.default(resourceDefaults.kubeStateMetrics) }).default({}),
+      /** PostgreSQL metrics; the DSN is the secret `observability:postgresDsn`. Default disabled. */
+      postgres: strictObject({ ...exporterBase, enabled: z.boolean().default(false), resources: resources.default(resourceDefaults.exporter) }).default({}),
+      /** Redis metrics from `address`; the password is the secret `observability:redisPassword` unless `auth: false`. Default disabled. */
+      redis: strictObject({
+        ...exporterBase,
+        enabled: z.boolean().default(false),
+        /** Redis address, `redis://host:port` or `host:port`. Required when enabled. */
+        address: z.string().optional(),
+        /** Redis requires a password. Default true. */
+        auth: z.boolean().default(true),
+        resources: resources.default(resourceDefaults.exporter),
+      }).default({}),
+      /** Probes of URLs and TCP endpoints. Default enabled (it probes nothing until given targets). */
+      blackbox: strictObject({
+        ...exporterBase,
+        enabled: z.boolean().default(true),
+        /** URLs probed with HTTP GET; a 2xx after redirects is success. */
+        http: z.array(httpUrl).default([]),
+        /** `host:port` endpoints probed with a TCP connect. */
+        tcp: z.array(hostPort).default([]),
+        resources: resources.default(resourceDefaults.exporter),
+      }).default({}),
+    },
+    "exporter",
+  ).default({}),
+
+  /** The user's own services, scraped at fixed addresses. */
+  scrapeTargets: z
+    .array(
+      strictObject({
+        /** Job name, unique across the stack. */
+        job: jobName,
+        /** `host:port` addresses. */
+        targets: z.array(hostPort).min(1, "needs at least one host:port target"),
+        /** Path of the metrics endpoint. Default `/metrics`. */
+        metricsPath: z.string().startsWith("/", "must start with /").default("/metrics"),
+        /** `http` or `https`. Default `http`. */
+        scheme: z.enum(["http", "https"]).default("http"),
+        /** Overrides `prometheus.scrapeInterval`. */
+        interval: duration.optional(),
+        /** Labels added to every target of the job. */
+        labels: labels.default({}),
+      }),
+    )
+    .default([]),
+});
+
+/** The stack config as the components see it: every default applied. */
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+/** The stack config as written in `Pulumi.<stack>.yaml`: defaults optional. */
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+
+/** Secrets read with `config.getSecret`, never `getObject`: they stay Pulumi secrets end to end. */
+export const secretKeys = {
+  /** `postgresql://user:password@host:5432/db?sslmode=...`, required when `exporters.postgres.enabled`. */
+  postgresDsn: "postgresDsn",
+  /** Redis password, required when `exporters.redis.enabled` and `exporters.redis.auth`. */
+  redisPassword: "redisPassword",
+} as const;
+
+export const defaults = { resources: resourceDefaults };

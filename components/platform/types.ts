@@ -1,0 +1,168 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The platform-neutral description of one workload. Components describe *what* runs; the Docker
+ * and Kubernetes platforms decide *how*. Nothing in here names a product: the platform layer
+ * never knows whether it is running Prometheus or an exporter.
+ */
+export interface WorkloadSpec {
+  /** DNS-safe name, unique in the stack: the container name suffix, Service name, `app.kubernetes.io/name`. */
+  name: string;
+  /** The component that owns it (`prometheus`, `alerting`, ...): the `app.kubernetes.io/component` label. */
+  component: string;
+  /** Image pinned to an exact version; always a value from `components/versions.ts`. */
+  image: string;
+  /** Arguments passed to the image's entrypoint. */
+  args?: string[];
+  /** Config files placed read-only in the container. */
+  files?: ConfigFile[];
+  /** Ports the workload listens on. The first `http` port is the one probes and scrapes default to. */
+  ports: PortSpec[];
+  /** Persistent data. Present = stateful (a StatefulSet on Kubernetes, a retained named volume on Docker). */
+  volume?: VolumeSpec;
+  /** Plain environment variables. */
+  env?: Record<string, string>;
+  /** Environment variables whose values are Pulumi secrets (a Kubernetes Secret; a secret `envs` on Docker). */
+  secretEnv?: Record<string, pulumi.Input<string>>;
+  /** Health probe: readiness and liveness on Kubernetes, the healthcheck on Docker. */
+  probe: ProbeSpec;
+  /** CPU and memory requests and limits; required, every container declares both. */
+  resources: ResourceSpec;
+  /** Numeric user and group the process runs as; never root unless `host.runAsRoot` says why. */
+  user: { uid: number; gid: number };
+  /** How the workload is scheduled: one per node for host agents, otherwise a replicated set. */
+  mode?: "service" | "per-node";
+  /** Replicas for `service` mode (default 1). Stateful replicas each get their own volume. */
+  replicas?: number;
+  /** Access to the host this workload genuinely needs, each a documented exception to the hardening. */
+  host?: HostAccess;
+  /** Rules for workloads that read the Kubernetes API (a ServiceAccount with exactly these rules is made). */
+  kubernetesApi?: KubernetesApiAccess;
+  /** Extra labels (Docker) / pod labels (Kubernetes). */
+  labels?: Record<string, string>;
+}
+
+export interface ConfigFile {
+  /** Absolute path of the file inside the container, e.g. `/etc/prometheus/prometheus.yml`. */
+  path: string;
+  /** The file's text, from a pure renderer. */
+  content: pulumi.Input<string>;
+  /** Holds credentials: a Kubernetes Secret instead of a ConfigMap; kept secret on Docker. */
+  secret?: boolean;
+}
+
+export interface PortSpec {
+  /** IANA-style port name (`http`, `grpc`, `otlp-http`): at most 15 characters. */
+  name: string;
+  /** Port inside the container. */
+  port: number;
+  protocol?: "TCP" | "UDP";
+  /**
+   * Publish on the Docker host at this port (bound to `bindAddress`, 127.0.0.1 by default). On
+   * Kubernetes the port stays a ClusterIP Service port; users reach it by port-forward or ingress.
+   */
+  hostPort?: number;
+  /**
+   * Who may connect (Kubernetes NetworkPolicy): `stack` = only the stack's own pods (the default),
+   * `any` = also pods of other namespaces (push endpoints applications send to).
+   */
+  ingress?: "stack" | "any";
+}
+
+export interface VolumeSpec {
+  /** Where the volume is mounted. */
+  mountPath: string;
+  /** Requested size on Kubernetes, e.g. `10Gi`. Docker volumes are not sized. */
+  size: string;
+  /** Kubernetes StorageClass; the cluster default when absent. */
+  storageClass?: string;
+}
+
+export type ProbeSpec =
+  | { http: { path: string; port: number }; initialDelaySeconds?: number }
+  | { tcp: { port: number }; initialDelaySeconds?: number };
+
+export interface ResourceSpec {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+export interface HostAccess {
+  /** Host paths mounted read-only: `{ hostPath: "/proc", mountPath: "/host/proc" }`. */
+  paths?: { hostPath: string; mountPath: string }[];
+  /** Share the host's PID namespace (process metrics of the host). */
+  pid?: boolean;
+  /** Share the host's network namespace (host network metrics). */
+  network?: boolean;
+  /** Run as root, with the reason (some host agents must read root-only files). */
+  runAsRoot?: string;
+  /** Run privileged, with the reason. */
+  privileged?: string;
+  /** Mount the container runtime's socket read-only, with the reason. */
+  dockerSocket?: string;
+  /** Why the workload needs this access: rendered beside the exception in the Kubernetes manifest. */
+  reason: string;
+}
+
+export interface KubernetesApiAccess {
+  /** Cluster-wide read rules (a ClusterRole + ClusterRoleBinding). */
+  clusterRules: PolicyRule[];
+}
+
+export interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  nonResourceURLs?: string[];
+  verbs: string[];
+}
+
+/** How Prometheus reaches the replicas of a deployed workload. */
+export type ScrapeEndpoint =
+  | { kind: "static"; targets: string[] }
+  | {
+      /** Every pod of the workload, found with kubernetes_sd (role pod) and kept by its labels. */
+      kind: "kubernetes-pods";
+      namespace: string;
+      /** `app.kubernetes.io/name` of the pods. */
+      name: string;
+      /** Container port name to keep. */
+      portName: string;
+    };
+
+/** What a platform returns for a deployed workload. */
+export interface DeployedWorkload {
+  /** Address other workloads of the stack use: `host:port` for a named port. */
+  address(portName: string): string;
+  /** How Prometheus scrapes this workload on the given port. */
+  scrapeEndpoint(portName: string): ScrapeEndpoint;
+  /** URL a user opens from where `pulumi up` runs, for ports with a `hostPort`; undefined otherwise. */
+  publicUrl(portName: string): string | undefined;
+  /** The resources that make it ready, for `dependsOn`. */
+  readonly resources: pulumi.Resource[];
+}
+
+/** How Prometheus discovers user workloads that opt in with `prometheus.io/*` labels/annotations. */
+export type DiscoverySpec =
+  | { kind: "docker"; host: string }
+  | { kind: "kubernetes"; namespaces?: string[] };
+
+/** What differs between platforms, as data, so that components never branch on the platform name. */
+export interface PlatformCapabilities {
+  /**
+   * Where container metrics come from: `cadvisor` = run the cAdvisor container (Docker);
+   * `kubelet` = the kubelet's embedded cAdvisor, scraped through the API server (Kubernetes).
+   */
+  containerMetrics: "cadvisor" | "kubelet";
+  /** The platform is a cluster whose object state is worth exporting (kube-state-metrics). */
+  clusterState: boolean;
+}
+
+/** A platform places workloads. Implemented by `DockerPlatform` and `KubernetesPlatform`. */
+export interface Platform {
+  readonly kind: "docker" | "kubernetes";
+  readonly capabilities: PlatformCapabilities;
+  /** Deploy one workload as children of `parent`. */
+  deploy(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload;
+  /** Discovery of user workloads by label/annotation; may deploy a helper (the Docker socket proxy). */
+  discovery(parent: pulumi.Resource): DiscoverySpec;
+}

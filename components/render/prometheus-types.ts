@@ -1,0 +1,65 @@
+import { DiscoverySpec, ScrapeEndpoint } from "../platform/types";
+
+/** Everything `renderPrometheusConfig` needs: plain data, no Pulumi. */
+export interface PrometheusRenderOptions {
+  /** Default scrape interval, e.g. `15s`. */
+  scrapeInterval: string;
+  /** Rule evaluation interval, e.g. `15s`. */
+  evaluationInterval: string;
+  /** Default scrape timeout; must not exceed `scrapeInterval` (default: 10s or the interval, whichever is smaller). */
+  scrapeTimeout?: string;
+  /** Labels added to every series and alert leaving this Prometheus. */
+  externalLabels: Record<string, string>;
+  /** Rule file paths (globs allowed) as Prometheus sees them. */
+  ruleFiles: string[];
+  /** Alertmanagers to send alerts to. */
+  alertmanagers: ScrapeEndpoint[];
+  /** Scrape jobs, in order. Job names are unique. */
+  jobs: ScrapeJob[];
+}
+
+/** One scrape job. */
+export type ScrapeJob = TargetJob | ProbeJob | DiscoveryJob | KubeletJob;
+
+interface JobCommon {
+  /** `job_name`, unique in the config. */
+  name: string;
+  /** Overrides the global scrape interval. */
+  interval?: string;
+  /** Overrides the global scrape timeout. */
+  timeout?: string;
+}
+
+/** Scrape fixed addresses or the pods of one of the stack's workloads. */
+export interface TargetJob extends JobCommon {
+  kind: "targets";
+  endpoint: ScrapeEndpoint;
+  metricsPath?: string;
+  scheme?: "http" | "https";
+  /** Labels added to every target of the job. */
+  labels?: Record<string, string>;
+  /** URL query parameters (`params:`). */
+  params?: Record<string, string[]>;
+}
+
+/** Blackbox probes: each URL or host:port becomes `?target=` of a probe through the exporter. */
+export interface ProbeJob extends JobCommon {
+  kind: "probe";
+  /** The blackbox exporter's `host:port`. */
+  exporter: string;
+  /** Blackbox module, e.g. `http_2xx` or `tcp_connect`. */
+  module: string;
+  /** What to probe: URLs for HTTP modules, `host:port` for TCP. */
+  targets: string[];
+}
+
+/** Workloads that opt in with `prometheus.io/scrape: "true"` (Docker labels or pod annotations). */
+export interface DiscoveryJob extends JobCommon {
+  kind: "discovery";
+  discovery: DiscoverySpec;
+}
+
+/** Container metrics from each node's kubelet (its embedded cAdvisor), through the API server proxy. */
+export interface KubeletJob extends JobCommon {
+  kind: "kubelet-cadvisor";
+}

@@ -1,0 +1,32 @@
+/**
+ * Every image the stack runs, pinned to an exact version, in one place.
+ *
+ * Bumping a version here is the only way an image changes: on Docker it replaces the container
+ * (its data lives in a named volume, so nothing is lost); on Kubernetes it rolls the pods.
+ * No `latest`, no floating tags: a test asserts every image the stack declares is in this table.
+ */
+export const images = {
+  prometheus: "quay.io/prometheus/prometheus:v3.5.0",
+  alertmanager: "quay.io/prometheus/alertmanager:v0.28.1",
+  nodeExporter: "quay.io/prometheus/node-exporter:v1.9.1",
+  blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.27.0",
+  postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.17.1",
+  // The -alpine variant: the default image is FROM scratch and has no shell for a healthcheck.
+  redisExporter: "docker.io/oliver006/redis_exporter:v1.74.0-alpine",
+  cadvisor: "gcr.io/cadvisor/cadvisor:v0.52.1",
+  kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0",
+  // A read-only filter in front of the Docker socket: only GET /containers and /_ping pass.
+  dockerSocketProxy: "docker.io/tecnativa/docker-socket-proxy:v0.3.0",
+} as const;
+
+export type ImageName = keyof typeof images;
+
+/** True when an image reference names an exact version (a tag that is not `latest`, or a digest). */
+export function isPinned(image: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
+  const colon = lastSegment.indexOf(":");
+  if (colon < 0) return false;
+  const tag = lastSegment.slice(colon + 1);
+  return tag !== "" && tag !== "latest" && /\d/.test(tag);
+}

@@ -1,0 +1,13 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test", "<rootDir>/components", "<rootDir>/dashboards"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    // Type checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles.
+    "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
+  },
+  // Real-process tests start Prometheus and friends; give them room on a 2-core machine.
+  testTimeout: 120000,
+  maxWorkers: 2,
+};

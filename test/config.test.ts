@@ -1,0 +1,91 @@
+import { ConfigError, configPath, parseStackConfig } from "../components/config/load";
+import { StackConfigInput } from "../components/config/schema";
+
+// GIVEN a config, WHEN it is parsed, THEN the error names the config path and what would be valid.
+function errorsOf(raw: Record<string, unknown>, secrets: string[] = []): string[] {
+  try {
+    parseStackConfig(raw, secrets);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues;
+    throw e;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+const docker = (extra: Partial<Record<keyof StackConfigInput, unknown>> = {}) => ({ platform: "docker", ...extra });
+
+describe("stack config", () => {
+  it("applies every default to a minimal config", () => {
+    const cfg = parseStackConfig({ platform: "docker" });
+    expect(cfg.docker).toStrictEqual({ bindAddress: "127.0.0.1", retainVolumes: true, socketPath: "/var/run/docker.sock" });
+    expect(cfg.prometheus.retention).toBe("15d");
+    expect(cfg.prometheus.retentionSize).toBe("10GB");
+    expect(cfg.prometheus.enableAdminApi).toBe(false);
+    expect(cfg.prometheus.enableLifecycle).toBe(false);
+    expect(cfg.prometheus.hostPort).toBe(9090);
+    expect(cfg.exporters.node.enabled).toBe(true);
+    expect(cfg.exporters.postgres.enabled).toBe(false);
+    expect(cfg.exporters.blackbox).toMatchObject({ enabled: true, http: [], tcp: [] });
+    expect(cfg.scrapeTargets).toStrictEqual([]);
+    expect(cfg.kubernetes).toStrictEqual({ namespace: "observability", createNamespace: true, networkPolicies: true });
+  });
+
+  it("accepts a full config", () => {
+    const cfg = parseStackConfig(
+      {
+        platform: "kubernetes",
+        prometheus: { retention: "30d", retentionSize: "50GB", externalLabels: { cluster: "prod" }, scrapeInterval: "30s" },
+        exporters: { postgres: { enabled: true }, redis: { enabled: true, address: "redis://redis:6379" }, blackbox: { http: ["https://example.com/health"], tcp: ["db:5432"] } },
+        scrapeTargets: [{ job: "api", targets: ["api:4000"], labels: { team: "core" } }],
+      },
+      ["postgresDsn", "redisPassword"],
+    );
+    expect(cfg.scrapeTargets[0]).toStrictEqual({ job: "api", targets: ["api:4000"], metricsPath: "/metrics", scheme: "http", labels: { team: "core" } });
+  });
+
+  it("formats config paths with indexes and odd keys", () => {
+    expect(configPath(["scrapeTargets", 2, "labels", "team"])).toBe("observability:scrapeTargets[2].labels.team");
+    expect(configPath(["prometheus", "externalLabels", "1bad"])).toBe('observability:prometheus.externalLabels["1bad"]');
+  });
+
+  it.each<[string, Record<string, unknown>, string[], string]>([
+    ["a bad duration", docker({ prometheus: { retention: "15x" } }), [], 'observability:prometheus.retention: "15x" is not a duration (e.g. 15d, 12h, 30s)'],
+    ["a zero duration", docker({ prometheus: { scrapeInterval: "0s" } }), [], 'observability:prometheus.scrapeInterval: "0s" is not a duration (e.g. 15d, 12h, 30s)'],
+    ["an unknown exporter", docker({ exporters: { mysql: { enabled: true } } }), [], 'observability:exporters.mysql: "mysql" is not a known exporter (exporters: blackbox, cadvisor, kubeStateMetrics, node, postgres, redis)'],
+    ["a typo in a field", docker({ prometheus: { retension: "30d" } }), [], 'observability:prometheus.retension: "retension" is not a known field (fields: enableAdminApi, enableLifecycle, evaluationInterval, externalLabels, hostPort, resources, retention, retentionSize, scrapeInterval, storageSize)'],
+    ["an unknown top-level key", docker({ prometeus: {} }), [], 'observability:prometeus: "prometeus" is not a known field (fields: docker, exporters, kubernetes, name, platform, prometheus, scrapeTargets)'],
+    ["two scrape jobs with one name", docker({ scrapeTargets: [{ job: "api", targets: ["a:1"] }, { job: "api", targets: ["b:1"] }] }), [], 'observability:scrapeTargets[1].job: "api" is already the job of scrapeTargets[0]; job names must be unique'],
+    ["a job that reuses a stack job's name", docker({ scrapeTargets: [{ job: "node-exporter", targets: ["a:1"] }] }), [], 'observability:scrapeTargets[0].job: "node-exporter" is the name of a job the stack runs itself; choose another (reserved: alertmanager, blackbox-exporter, blackbox-http, blackbox-tcp, cadvisor, discovered, docker-socket-proxy, kube-state-metrics, node-exporter, postgres-exporter, prometheus, redis-exporter)'],
+    ["an invalid label name", docker({ prometheus: { externalLabels: { "1bad": "x" } } }), [], 'observability:prometheus.externalLabels["1bad"]: "1bad" is not a valid label name (letters, digits and _, not starting with a digit or __)'],
+    ["a reserved label name", docker({ scrapeTargets: [{ job: "api", targets: ["a:1"], labels: { __name__: "x" } }] }), [], 'observability:scrapeTargets[0].labels.__name__: "__name__" is not a valid label name (letters, digits and _, not starting with a digit or __)'],
+    ["a missing postgres secret", docker({ exporters: { postgres: { enabled: true } } }), [], "observability:postgresDsn is required when exporters.postgres.enabled is true: pulumi config set --secret postgresDsn 'postgresql://user:password@host:5432/db?sslmode=require'"],
+    ["a missing redis secret", docker({ exporters: { redis: { enabled: true, address: "redis:6379" } } }), [], "observability:redisPassword is required when exporters.redis.enabled and exporters.redis.auth are true: pulumi config set --secret redisPassword <password> (or set exporters.redis.auth: false)"],
+    ["a redis exporter without an address", docker({ exporters: { redis: { enabled: true, auth: false } } }), [], "observability:exporters.redis.address is required when exporters.redis.enabled is true (e.g. redis://redis:6379)"],
+    ["two services on one host port", docker({ exporters: { node: { hostPort: 9090 } } }), [], "observability:exporters.node.hostPort: host port 9090 is already used by observability:prometheus.hostPort; two services cannot publish one host port"],
+    ["a negative size", docker({ prometheus: { retentionSize: "-5GB" } }), [], 'observability:prometheus.retentionSize: "-5GB" is not a positive size (e.g. 512MB, 10GB)'],
+    ["a negative volume size", docker({ prometheus: { storageSize: "-20Gi" } }), [], 'observability:prometheus.storageSize: "-20Gi" is not a positive storage size (e.g. 10Gi, 500Mi)'],
+    ["a malformed URL", docker({ exporters: { blackbox: { http: ["https://ok.example", "not a url"] } } }), [], 'observability:exporters.blackbox.http[1]: "not a url" is not an http(s) URL (e.g. https://example.com/health)'],
+    ["a target without a port", docker({ scrapeTargets: [{ job: "api", targets: ["api"] }] }), [], 'observability:scrapeTargets[0].targets[0]: "api" is not host:port (e.g. api:8080, 10.0.0.5:9100)'],
+    ["an unknown platform", { platform: "nomad" }, [], 'observability:platform: "nomad" is not a platform (platforms: docker, kubernetes)'],
+    ["a missing platform", {}, [], "observability:platform is required: docker or kubernetes"],
+    ["a port out of range", docker({ prometheus: { hostPort: 70000 } }), [], "observability:prometheus.hostPort must be a port number (1-65535)"],
+    ["a bind address that is not an IP", docker({ docker: { bindAddress: "localhost:80" } }), [], 'observability:docker.bindAddress: "localhost:80" is not an IP address (e.g. 127.0.0.1, 0.0.0.0)'],
+    ["a namespace that is not a DNS label", { platform: "kubernetes", kubernetes: { namespace: "Obs_NS" } }, [], 'observability:kubernetes.namespace: "Obs_NS" is not a DNS label (lowercase letters, digits and -, at most 63 characters)'],
+    ["a CPU limit that is not a quantity", docker({ prometheus: { resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "lots", memory: "2Gi" } } } }), [], 'observability:prometheus.resources.limits.cpu: "lots" is not a CPU quantity (e.g. 250m, 1, 0.5)'],
+    ["an object where a list belongs", docker({ scrapeTargets: { job: "api" } }), [], "observability:scrapeTargets must be an array, not an object"],
+  ])("rejects %s", (_name, raw, secrets, message) => {
+    expect(errorsOf(raw, secrets)).toStrictEqual([message]);
+  });
+
+  it("reports every problem at once", () => {
+    const issues = errorsOf(docker({ prometheus: { retention: "1x", retentionSize: "big" }, exporters: { postgres: { enabled: true } } }));
+    expect(issues).toHaveLength(2);
+    expect(() => parseStackConfig(docker({ prometheus: { retention: "1x", retentionSize: "big" } }))).toThrow(
+      /^invalid stack configuration \(2 problems\):\n  - observability:prometheus.retention: "1x" is not a duration/,
+    );
+  });
+
+  it("does not publish the same port twice on Kubernetes, where host ports do not exist", () => {
+    expect(() => parseStackConfig({ platform: "kubernetes", exporters: { node: { hostPort: 9090 } } })).not.toThrow();
+  });
+});

@@ -1,0 +1,113 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Pulumi's wire marker for a secret value: mocks receive secret inputs wrapped in it. */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** One resource the program registered, as the engine would have seen it. */
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  /** Inputs as sent to the engine; secret values are still wrapped in `{[SECRET_SIG]: ..., value}`. */
+  inputs: any;
+  /** Resource options, recorded through a `transformations` hook (mocks do not carry options). */
+  opts?: pulumi.CustomResourceOptions;
+  /** Name of the parent resource, when known. */
+  parentName?: string;
+}
+
+export interface MockRecorder {
+  resources: RegisteredResource[];
+  /** Pass as `{ transformations: [recorder.transformation] }` on the root component. */
+  transformation: pulumi.ResourceTransformation;
+  byType(type: string): RegisteredResource[];
+  /** Resources of the given type and name (exact match). */
+  one(type: string, name: string): RegisteredResource;
+  reset(): void;
+}
+
+/**
+ * Installs Pulumi mocks and records every registered resource. Call before the module under test
+ * is imported (use `await import(...)` inside tests or `require` after this call).
+ */
+export function installMocks(opts: { project?: string; stack?: string; config?: Record<string, string> } = {}): MockRecorder {
+  const resources: RegisteredResource[] = [];
+  const optsByName = new Map<string, { opts: pulumi.CustomResourceOptions; parentName?: string }>();
+  if (opts.config) {
+    // The Node SDK reads stack config from this variable; keys are `project:key`.
+    process.env.PULUMI_CONFIG = JSON.stringify(opts.config);
+    // Secret config keys must be listed so getSecret/requireSecret do not warn.
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(Object.keys(opts.config));
+  }
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const rec = optsByName.get(`${args.type}::${args.name}`);
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: rec?.opts, parentName: rec?.parentName });
+        return { id: `${args.name}-id`, state: { ...args.inputs } };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+      },
+    },
+    opts.project ?? "observability",
+    opts.stack ?? "test",
+    true,
+  );
+  const recorder: MockRecorder = {
+    resources,
+    transformation: (args) => {
+      optsByName.set(`${args.type}::${args.name}`, {
+        opts: args.opts as pulumi.CustomResourceOptions,
+        parentName: (args.opts.parent as any)?.__name,
+      });
+      return undefined;
+    },
+    byType: (type) => resources.filter((r) => r.type === type),
+    one(type, name) {
+      const found = resources.filter((r) => r.type === type && r.name === name);
+      if (found.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${resources.filter((r) => r.type === type).map((r) => r.name).join(", ")}`);
+      }
+      return found[0];
+    },
+    reset: () => {
+      resources.length = 0;
+      optsByName.clear();
+    },
+  };
+  return recorder;
+}
+
+/** Lets every pending registration reach the mocks. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** True when `value` is (or is inside) a secret-wrapped input. */
+export function isSecretInput(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as any)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+}
+
+/** Removes secret wrappers, for asserting on values. */
+export function unwrap(value: any): any {
+  if (isSecretInput(value)) return unwrap(value.value);
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+  }
+  return value;
+}
+
+/**
+ * Every place in `inputs` where `needle` occurs as a plain (non-secret) string: a secret that
+ * leaked. Returns JSON paths; an empty list means the needle only ever appears inside secrets.
+ */
+export function plainOccurrences(inputs: any, needle: string, path = "$"): string[] {
+  if (isSecretInput(inputs)) return [];
+  if (typeof inputs === "string") return inputs.includes(needle) ? [path] : [];
+  if (Array.isArray(inputs)) return inputs.flatMap((v, i) => plainOccurrences(v, needle, `${path}[${i}]`));
+  if (inputs && typeof inputs === "object") {
+    return Object.entries(inputs).flatMap(([k, v]) => plainOccurrences(v, needle, `${path}.${k}`));
+  }
+  return [];
+}
