@@ -1,0 +1,140 @@
+import * as yaml from "js-yaml";
+import { renderBlackboxConfig } from "../components/render/blackbox";
+import { defaultTimeout, durationSeconds, PrometheusRenderOptions, renderPrometheusConfig } from "../components/render/prometheus";
+import { describeWithBinaries } from "./helpers/binaries";
+import { promtoolCheckConfig, run, tempDir } from "./helpers/promtool";
+import * as fs from "fs";
+import * as path from "path";
+
+const base: PrometheusRenderOptions = {
+  scrapeInterval: "15s",
+  evaluationInterval: "30s",
+  externalLabels: { environment: "dev", cluster: "a" },
+  ruleFiles: ["rules/*.yml"],
+  alertmanagers: [{ kind: "static", targets: ["alertmanager:9093"] }],
+  jobs: [{ kind: "targets", name: "prometheus", endpoint: { kind: "static", targets: ["localhost:9090"] } }],
+};
+
+const parse = (opts: PrometheusRenderOptions) => yaml.load(renderPrometheusConfig(opts)) as any;
+
+describe("renderPrometheusConfig", () => {
+  it("renders the global section with sorted external labels and a timeout within the interval", () => {
+    expect(parse(base).global).toStrictEqual({
+      scrape_interval: "15s",
+      scrape_timeout: "10s",
+      evaluation_interval: "30s",
+      external_labels: { cluster: "a", environment: "dev" },
+    });
+    expect(parse({ ...base, scrapeInterval: "5s" }).global.scrape_timeout).toBe("5s");
+  });
+
+  it("points alerting at the Alertmanagers over API v2", () => {
+    expect(parse(base).alerting).toStrictEqual({ alertmanagers: [{ api_version: "v2", static_configs: [{ targets: ["alertmanager:9093"] }] }] });
+  });
+
+  it("omits alerting and rule_files when there are none", () => {
+    const cfg = parse({ ...base, alertmanagers: [], ruleFiles: [] });
+    expect(cfg.alerting).toBeUndefined();
+    expect(cfg.rule_files).toBeUndefined();
+  });
+
+  it("renders a blackbox probe job that sends each URL as ?target= to the exporter", () => {
+    const cfg = parse({ ...base, jobs: [{ kind: "probe", name: "blackbox-http", exporter: "blackbox-exporter:9115", module: "http_2xx", targets: ["https://a.example/health"] }] });
+    expect(cfg.scrape_configs[0]).toStrictEqual({
+      job_name: "blackbox-http",
+      metrics_path: "/probe",
+      params: { module: ["http_2xx"] },
+      static_configs: [{ targets: ["https://a.example/health"] }],
+      relabel_configs: [
+        { source_labels: ["__address__"], target_label: "__param_target" },
+        { source_labels: ["__param_target"], target_label: "instance" },
+        { target_label: "__address__", replacement: "blackbox-exporter:9115" },
+      ],
+    });
+  });
+
+  it("scrapes a Kubernetes workload pod by pod, selected by its name label and port name", () => {
+    const cfg = parse({ ...base, jobs: [{ kind: "targets", name: "node-exporter", endpoint: { kind: "kubernetes-pods", namespace: "obs", name: "node-exporter", portName: "metrics" } }] });
+    const job = cfg.scrape_configs[0];
+    expect(job.kubernetes_sd_configs).toStrictEqual([{ role: "pod", namespaces: { names: ["obs"] }, selectors: [{ role: "pod", label: "app.kubernetes.io/name=node-exporter" }] }]);
+    expect(job.relabel_configs[0]).toStrictEqual({ source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: "metrics", action: "keep" });
+  });
+
+  it("discovers Docker containers labelled prometheus.io/scrape=true through the socket proxy", () => {
+    const cfg = parse({ ...base, jobs: [{ kind: "discovery", name: "discovered", discovery: { kind: "docker", host: "tcp://docker-socket-proxy:2375" } }] });
+    const job = cfg.scrape_configs[0];
+    expect(job.docker_sd_configs).toStrictEqual([{ host: "tcp://docker-socket-proxy:2375", refresh_interval: "30s", filters: [{ name: "label", values: ["prometheus.io/scrape=true"] }] }]);
+    expect(job.relabel_configs[0]).toStrictEqual({ source_labels: ["__meta_docker_container_label_prometheus_io_scrape"], regex: "true", action: "keep" });
+  });
+
+  it("discovers Kubernetes pods by the prometheus.io annotations", () => {
+    const cfg = parse({ ...base, jobs: [{ kind: "discovery", name: "discovered", discovery: { kind: "kubernetes" } }] });
+    const relabels = cfg.scrape_configs[0].relabel_configs.map((r: any) => r.source_labels?.join(","));
+    expect(relabels).toEqual(expect.arrayContaining([
+      "__meta_kubernetes_pod_annotation_prometheus_io_scrape",
+      "__meta_kubernetes_pod_annotation_prometheus_io_path",
+      "__address__,__meta_kubernetes_pod_annotation_prometheus_io_port",
+    ]));
+  });
+
+  it("scrapes the kubelet's cAdvisor through the API server with the ServiceAccount token", () => {
+    const cfg = parse({ ...base, jobs: [{ kind: "kubelet-cadvisor", name: "cadvisor" }] });
+    expect(cfg.scrape_configs[0]).toMatchObject({
+      scheme: "https",
+      authorization: { credentials_file: "/var/run/secrets/kubernetes.io/serviceaccount/token" },
+      kubernetes_sd_configs: [{ role: "node" }],
+    });
+  });
+
+  it("rejects two jobs with one name", () => {
+    expect(() => renderPrometheusConfig({ ...base, jobs: [...base.jobs, ...base.jobs] })).toThrow('duplicate scrape job name "prometheus"');
+  });
+
+  it("renders the same bytes for the same options", () => {
+    expect(renderPrometheusConfig(base)).toBe(renderPrometheusConfig(JSON.parse(JSON.stringify(base))));
+  });
+
+  it.each([["15s", 15], ["1m30s", 90], ["2h", 7200], ["1d", 86400], ["500ms", 0.5]])("reads %s as %d seconds", (d, s) => {
+    expect(durationSeconds(d)).toBe(s);
+  });
+
+  it("defaults the scrape timeout to 10s, or the interval when shorter", () => {
+    expect(defaultTimeout("1m")).toBe("10s");
+    expect(defaultTimeout("2s")).toBe("2s");
+  });
+});
+
+describeWithBinaries("rendered configs checked by the real tools", ["promtool", "prometheus-blackbox-exporter"], () => {
+  it("promtool accepts a config with every kind of job", () => {
+    const text = renderPrometheusConfig({
+      ...base,
+      jobs: [
+        ...base.jobs,
+        { kind: "targets", name: "api", endpoint: { kind: "static", targets: ["api:4000"] }, metricsPath: "/metrics", scheme: "https", labels: { team: "core" }, interval: "5s" },
+        { kind: "probe", name: "blackbox-tcp", exporter: "blackbox-exporter:9115", module: "tcp_connect", targets: ["db:5432"] },
+        { kind: "discovery", name: "discovered", discovery: { kind: "docker", host: "tcp://docker-socket-proxy:2375" } },
+        { kind: "discovery", name: "pods", discovery: { kind: "kubernetes" } },
+        { kind: "targets", name: "ksm", endpoint: { kind: "kubernetes-pods", namespace: "obs", name: "kube-state-metrics", portName: "metrics" } },
+        { kind: "kubelet-cadvisor", name: "cadvisor" },
+      ],
+    });
+    const result = promtoolCheckConfig(text, { "empty.yml": "groups: []\n" });
+    expect(result.output).toContain("SUCCESS");
+    expect(result.code).toBe(0);
+    expect(result.sdProblems).toStrictEqual([]);
+  });
+
+  it("promtool rejects a broken config, so the check above can fail", () => {
+    const text = renderPrometheusConfig(base).replace("scrape_interval: 15s", "scrape_interval: fifteen");
+    expect(promtoolCheckConfig(text, {}).code).not.toBe(0);
+  });
+
+  it("the blackbox exporter accepts the rendered blackbox.yml", () => {
+    const dir = tempDir("blackbox");
+    const file = path.join(dir, "blackbox.yml");
+    fs.writeFileSync(file, renderBlackboxConfig());
+    const result = run("prometheus-blackbox-exporter", [`--config.file=${file}`, "--config.check"]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(result.code).toBe(0);
+  });
+});
