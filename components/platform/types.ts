@@ -40,6 +40,13 @@ export interface WorkloadSpec {
   kubernetesApi?: KubernetesApiAccess;
   /** Extra labels (Docker) / pod labels (Kubernetes). */
   labels?: Record<string, string>;
+  /**
+   * This workload reads the platform's discovery endpoint (Prometheus). On Docker it joins the
+   * internal network the socket proxy sits on, which no other workload can reach (the proxy
+   * answers container inspects, and those show every container's environment). Ignored on
+   * Kubernetes, where `kubernetesApi` grants the reads.
+   */
+  discoveryClient?: boolean;
 }
 
 export interface ConfigFile {
