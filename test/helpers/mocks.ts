@@ -41,6 +41,7 @@ export function installMocks(opts: { project?: string; stack?: string; config?: 
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
+        registrations++;
         const rec = optsByName.get(`${args.type}::${args.name}`);
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: rec?.opts, parentName: rec?.parentName });
         return { id: `${args.name}-id`, state: { ...args.inputs } };
@@ -78,9 +79,23 @@ export function installMocks(opts: { project?: string; stack?: string; config?: 
   return recorder;
 }
 
-/** Lets every pending registration reach the mocks. */
+/** Registrations seen by the mocks, across recorders: `settle` waits for it to stop moving. */
+let registrations = 0;
+
+/**
+ * Lets every pending registration reach the mocks: waits until no new resource has arrived for
+ * several ticks (resources created inside `apply` arrive late), at most 10 s.
+ */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+  // The SDK's own count of registrations in flight; then a short quiet period for applies.
+  const { awaitStackRegistrations } = require("@pulumi/pulumi/runtime/settings");
+  await awaitStackRegistrations();
+  let quiet = 0;
+  for (let i = 0; i < 400 && quiet < 4; i++) {
+    const before = registrations;
+    await new Promise((r) => setTimeout(r, 25));
+    quiet = registrations === before ? quiet + 1 : 0;
+  }
 }
 
 /** True when `value` is (or is inside) a secret-wrapped input. */

@@ -1,0 +1,333 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import { HostAccess, PortSpec, ProbeSpec, WorkloadSpec } from "./types";
+
+/**
+ * Pure builders of the Kubernetes objects a `WorkloadSpec` becomes. No resource is created here:
+ * `KubernetesPlatform` passes these manifests to `@pulumi/kubernetes` resources, and tests assert
+ * them and validate them against the Kubernetes schema. Names of auto-named objects (ConfigMaps,
+ * Secrets) are only known once Pulumi creates them, so they come in as `pulumi.Input<string>`.
+ */
+
+export type PodTemplate = k8s.types.input.core.v1.PodTemplateSpec;
+export type PodSpec = k8s.types.input.core.v1.PodSpec;
+export type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
+export type PersistentVolumeClaim = k8s.types.input.core.v1.PersistentVolumeClaim;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+export type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+export const PART_OF = "observability";
+/** Pod annotation carrying `spec.host.reason` beside every deviation from the hardened baseline. */
+export const SECURITY_EXCEPTIONS_ANNOTATION = "observability.pulumi.com/security-exceptions";
+/** The one container runtime socket path `host.dockerSocket` mounts. */
+export const DOCKER_SOCKET = "/var/run/docker.sock";
+
+export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet";
+
+export function workloadKind(spec: WorkloadSpec): WorkloadKind {
+  if (spec.mode === "per-node") return "DaemonSet";
+  return spec.volume ? "StatefulSet" : "Deployment";
+}
+
+/** Labels on every object of a workload. */
+export function standardLabels(spec: WorkloadSpec): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": spec.name,
+    "app.kubernetes.io/component": spec.component,
+    "app.kubernetes.io/part-of": PART_OF,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
+/** The immutable selector of the workload's pods: a subset of `standardLabels`. */
+export function selectorLabels(spec: WorkloadSpec): Record<string, string> {
+  return { "app.kubernetes.io/name": spec.name, "app.kubernetes.io/part-of": PART_OF };
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const IANA_PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/**
+ * Rejects a spec Kubernetes would reject (or silently misread) before any resource is registered,
+ * naming the workload and the field.
+ */
+export function checkWorkloadSpec(spec: WorkloadSpec): void {
+  const fail = (msg: string): never => {
+    throw new Error(`workload "${spec.name}": ${msg}`);
+  };
+  if (!DNS_LABEL.test(spec.name) || spec.name.length > 63) fail("name must be a DNS label (a-z, 0-9, '-', starting with a letter, at most 63 characters)");
+  if (spec.ports.length === 0) fail("ports must not be empty (the Service and the probes need one)");
+  const seenPorts = new Set<string>();
+  for (const p of spec.ports) {
+    if (!IANA_PORT_NAME.test(p.name) || p.name.length > 15 || !/[a-z]/.test(p.name)) fail(`ports: "${p.name}" is not a valid port name (a-z, 0-9, '-', at most 15 characters)`);
+    if (seenPorts.has(p.name)) fail(`ports: the name "${p.name}" is used twice`);
+    seenPorts.add(p.name);
+  }
+  if (spec.mode === "per-node" && spec.volume) fail("mode per-node and volume cannot be combined: a DaemonSet has no volumeClaimTemplates");
+  if (spec.mode === "per-node" && spec.replicas !== undefined) fail("mode per-node and replicas cannot be combined: a DaemonSet runs one pod per node");
+  if (spec.replicas !== undefined && (!Number.isInteger(spec.replicas) || spec.replicas < 1)) fail(`replicas must be a positive integer, got ${spec.replicas}`);
+  if (spec.user.uid === 0 && !spec.host?.runAsRoot) fail("user.uid is 0 but host.runAsRoot gives no reason");
+  if (spec.host?.runAsRoot && spec.user.uid !== 0) fail(`host.runAsRoot is set but user.uid is ${spec.user.uid}, not 0`);
+  const plain = Object.keys(spec.env ?? {});
+  const secret = Object.keys(spec.secretEnv ?? {});
+  for (const name of [...plain, ...secret]) if (!ENV_NAME.test(name)) fail(`"${name}" is not a valid environment variable name`);
+  for (const name of secret) if (plain.includes(name)) fail(`${name} is in both env and secretEnv`);
+  const keys = new Map<string, string>();
+  for (const f of spec.files ?? []) {
+    if (!f.path.startsWith("/") || f.path.endsWith("/")) fail(`files: "${f.path}" is not an absolute file path`);
+    const key = fileKey(f.path);
+    const other = keys.get(key);
+    if (other !== undefined) fail(other === f.path ? `files: "${f.path}" is listed twice` : `files: "${other}" and "${f.path}" map to the same ConfigMap key "${key}"`);
+    keys.set(key, f.path);
+  }
+}
+
+/**
+ * The ConfigMap/Secret key of a file: its path without the leading slash, `/` → `_` (keys may not
+ * contain `/`). Readable in `kubectl describe`; `checkWorkloadSpec` rejects the rare collision.
+ */
+export function fileKey(path: string): string {
+  return path.replace(/^\/+/, "").replace(/[^-._a-zA-Z0-9]/g, "_");
+}
+
+/** Named ports when the probe's port is declared (kubelet then follows a renumbered port); the number otherwise. */
+function probeAction(probe: ProbeSpec, ports: PortSpec[]) {
+  const portOf = (n: number) => ports.find((p) => p.port === n)?.name ?? n;
+  return "http" in probe ? { httpGet: { path: probe.http.path, port: portOf(probe.http.port) } } : { tcpSocket: { port: portOf(probe.tcp.port) } };
+}
+
+/**
+ * Startup, readiness and liveness from the one health check of the spec. The startup probe gives a
+ * slow start (Prometheus replaying its WAL) up to 10 minutes before liveness may restart the pod;
+ * liveness then tolerates a minute of failures, readiness reacts within 30 s.
+ */
+export function probes(spec: WorkloadSpec) {
+  const action = probeAction(spec.probe, spec.ports);
+  return {
+    startupProbe: { ...action, ...(spec.probe.initialDelaySeconds ? { initialDelaySeconds: spec.probe.initialDelaySeconds } : {}), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 },
+    readinessProbe: { ...action, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { ...action, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+  };
+}
+
+/** Where the names of auto-named objects come from: known only once Pulumi has created them. */
+export interface PodRefs {
+  configMapName?: pulumi.Input<string>;
+  fileSecretName?: pulumi.Input<string>;
+  envSecretName?: pulumi.Input<string>;
+  serviceAccountName?: pulumi.Input<string>;
+}
+
+/** The pod of a workload: hardened, with the only exceptions those `spec.host` asks for. */
+export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
+  const host: Partial<HostAccess> = spec.host ?? {};
+  const root = spec.user.uid === 0;
+  const files = spec.files ?? [];
+  const plainFiles = files.filter((f) => !f.secret);
+  const secretFiles = files.filter((f) => f.secret);
+  const volumes: Volume[] = [{ name: "tmp", emptyDir: {} }];
+  const mounts: VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+
+  // One subPath mount per file rather than a volume per directory: a directory mount would hide
+  // whatever the image ships there (e.g. /etc). subPath mounts never see updates, which is fine:
+  // the ConfigMap is auto-named, so a change of content is a new ConfigMap and a new pod.
+  if (plainFiles.length > 0) {
+    if (refs.configMapName === undefined) throw new Error(`workload "${spec.name}": files need a ConfigMap name`);
+    volumes.push({ name: "config", configMap: { name: refs.configMapName } });
+    mounts.push(...plainFiles.map((f) => ({ name: "config", mountPath: f.path, subPath: fileKey(f.path), readOnly: true })));
+  }
+  if (secretFiles.length > 0) {
+    if (refs.fileSecretName === undefined) throw new Error(`workload "${spec.name}": secret files need a Secret name`);
+    // 0440 + fsGroup: readable by the workload's group only.
+    volumes.push({ name: "secret-files", secret: { secretName: refs.fileSecretName, defaultMode: 0o440 } });
+    mounts.push(...secretFiles.map((f) => ({ name: "secret-files", mountPath: f.path, subPath: fileKey(f.path), readOnly: true })));
+  }
+  if (spec.volume) mounts.push({ name: "data", mountPath: spec.volume.mountPath });
+  (host.paths ?? []).forEach((p, i) => {
+    volumes.push({ name: `host-${i}`, hostPath: { path: p.hostPath } });
+    // HostToContainer: mounts the host makes later (a new disk) stay visible to a host agent.
+    mounts.push({ name: `host-${i}`, mountPath: p.mountPath, readOnly: true, mountPropagation: "HostToContainer" });
+  });
+  if (host.dockerSocket) {
+    // A read-only mount of a socket does not restrict the API behind it: the reason must justify full access.
+    volumes.push({ name: "docker-socket", hostPath: { path: DOCKER_SOCKET, type: "Socket" } });
+    mounts.push({ name: "docker-socket", mountPath: DOCKER_SOCKET, readOnly: true });
+  }
+
+  const secretEnvNames = Object.keys(spec.secretEnv ?? {});
+  const envSecretName = refs.envSecretName;
+  if (secretEnvNames.length > 0 && envSecretName === undefined) throw new Error(`workload "${spec.name}": secretEnv needs a Secret name`);
+  // Sorted by name: the same spec gives the same pod template, so nothing rolls for nothing.
+  const env = [
+    ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
+    ...secretEnvNames.map((name) => ({ name, valueFrom: { secretKeyRef: { name: envSecretName!, key: name } } })),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const annotations = spec.host ? { [SECURITY_EXCEPTIONS_ANNOTATION]: spec.host.reason } : undefined;
+  for (const key of Object.keys(spec.labels ?? {})) {
+    if (key in standardLabels(spec)) throw new Error(`workload "${spec.name}": labels may not override ${key}`);
+  }
+
+  const podSpec: PodSpec = {
+    ...(refs.serviceAccountName !== undefined
+      ? { serviceAccountName: refs.serviceAccountName, automountServiceAccountToken: true }
+      : { automountServiceAccountToken: false }),
+    // Service links would inject an env var per Service of the namespace (PROMETHEUS_PORT=tcp://...),
+    // which some exporters read as their own settings.
+    enableServiceLinks: false,
+    ...(host.pid ? { hostPID: true } : {}),
+    // ClusterFirstWithHostNet: a host-network pod would otherwise resolve with the node's DNS, not the cluster's.
+    ...(host.network ? { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" } : {}),
+    securityContext: {
+      runAsNonRoot: !root,
+      runAsUser: spec.user.uid,
+      runAsGroup: spec.user.gid,
+      fsGroup: spec.user.gid,
+      // Only re-chown a volume whose root has the wrong owner: a large TSDB would otherwise slow every start.
+      ...(spec.volume ? { fsGroupChangePolicy: "OnRootMismatch" } : {}),
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    // A host agent must run on every node, control-plane and tainted ones included.
+    ...(spec.mode === "per-node" ? { tolerations: [{ operator: "Exists" }] } : {}),
+    containers: [
+      {
+        name: spec.name,
+        image: spec.image,
+        ...(spec.args && spec.args.length > 0 ? { args: spec.args } : {}),
+        ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? "TCP" })),
+        ...(env.length > 0 ? { env } : {}),
+        resources: { requests: { ...spec.resources.requests }, limits: { ...spec.resources.limits } },
+        ...probes(spec),
+        securityContext: {
+          // The API server rejects allowPrivilegeEscalation=false together with privileged=true.
+          allowPrivilegeEscalation: !!host.privileged,
+          ...(host.privileged ? { privileged: true } : {}),
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        },
+        volumeMounts: mounts,
+      },
+    ],
+    volumes,
+  };
+  return {
+    metadata: { labels: { ...spec.labels, ...standardLabels(spec) }, ...(annotations ? { annotations } : {}) },
+    spec: podSpec,
+  };
+}
+
+/** The PersistentVolumeClaim each replica of a stateful workload gets. */
+export function volumeClaimTemplates(spec: WorkloadSpec, defaultStorageClass: string | undefined): PersistentVolumeClaim[] {
+  if (!spec.volume) return [];
+  const storageClassName = spec.volume.storageClass ?? defaultStorageClass;
+  return [
+    {
+      metadata: { name: "data", labels: standardLabels(spec) },
+      spec: {
+        accessModes: ["ReadWriteOnce"],
+        ...(storageClassName !== undefined ? { storageClassName } : {}),
+        resources: { requests: { storage: spec.volume.size } },
+      },
+    },
+  ];
+}
+
+/** The ClusterIP Service (`headless` = the StatefulSet's governing Service, one DNS record per pod). */
+export function serviceSpec(spec: WorkloadSpec, headless = false): ServiceSpec {
+  return {
+    type: "ClusterIP",
+    ...(headless ? { clusterIP: "None" } : {}),
+    selector: selectorLabels(spec),
+    ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: p.protocol ?? "TCP" })),
+  };
+}
+
+/** Denies all ingress to the namespace's pods; each workload's policy then opens its own ports. */
+export function defaultDenyIngress(): NetworkPolicySpec {
+  return { podSelector: {}, policyTypes: ["Ingress"] };
+}
+
+/** Ingress to the workload's ports from the stack's pods, and from every namespace for `ingress: "any"` ports. */
+export function workloadNetworkPolicy(spec: WorkloadSpec): NetworkPolicySpec {
+  const port = (p: PortSpec) => ({ port: p.port, protocol: p.protocol ?? "TCP" });
+  const open = spec.ports.filter((p) => p.ingress === "any");
+  return {
+    podSelector: { matchLabels: selectorLabels(spec) },
+    policyTypes: ["Ingress"],
+    ingress: [
+      { from: [{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": PART_OF } } }], ports: spec.ports.map(port) },
+      ...(open.length > 0 ? [{ from: [{ namespaceSelector: {} }], ports: open.map(port) }] : []),
+    ],
+  };
+}
+
+/**
+ * Pod Security Admission labels of the namespace. `enforce: privileged`, not `baseline`: baseline
+ * forbids hostPID, hostNetwork and hostPath volumes, all of which node-exporter needs to report the
+ * host. `warn`/`audit: restricted` still flag every pod that is not fully hardened; ours are,
+ * except the host agents, whose every exception is listed by `podSecurityDeviations`.
+ */
+export function namespaceLabels(): Record<string, string> {
+  return {
+    "app.kubernetes.io/part-of": PART_OF,
+    "app.kubernetes.io/managed-by": "pulumi",
+    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+  };
+}
+
+/** The plain shape `podSecurityDeviations` reads: a recorded or built pod spec, secrets unwrapped. */
+export interface PlainPodSpec {
+  hostPID?: boolean;
+  hostNetwork?: boolean;
+  hostIPC?: boolean;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type?: string } };
+  containers: {
+    name: string;
+    securityContext?: {
+      runAsNonRoot?: boolean;
+      runAsUser?: number;
+      privileged?: boolean;
+      allowPrivilegeEscalation?: boolean;
+      readOnlyRootFilesystem?: boolean;
+      capabilities?: { drop?: string[]; add?: string[] };
+      seccompProfile?: { type?: string };
+    };
+    volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  }[];
+  volumes?: { name: string; hostPath?: { path: string } }[];
+}
+
+/**
+ * Every way a pod departs from the hardened baseline (non-root, no privilege escalation, read-only
+ * root filesystem, no capabilities, RuntimeDefault seccomp, no host namespaces or host paths).
+ * An empty list means fully hardened. Service account tokens are not counted: they follow
+ * `kubernetesApi`, checked on their own.
+ */
+export function podSecurityDeviations(pod: PlainPodSpec): string[] {
+  const out: string[] = [];
+  if (pod.hostPID) out.push("hostPID");
+  if (pod.hostNetwork) out.push("hostNetwork");
+  if (pod.hostIPC) out.push("hostIPC");
+  const podCtx = pod.securityContext ?? {};
+  for (const c of pod.containers) {
+    const ctx = c.securityContext ?? {};
+    const nonRoot = ctx.runAsNonRoot ?? podCtx.runAsNonRoot;
+    const uid = ctx.runAsUser ?? podCtx.runAsUser;
+    if (nonRoot !== true || uid === undefined || uid === 0) out.push(`${c.name}: may run as root`);
+    if (ctx.privileged) out.push(`${c.name}: privileged`);
+    if (ctx.allowPrivilegeEscalation !== false) out.push(`${c.name}: allowPrivilegeEscalation`);
+    if (ctx.readOnlyRootFilesystem !== true) out.push(`${c.name}: writable root filesystem`);
+    if (!(ctx.capabilities?.drop ?? []).includes("ALL")) out.push(`${c.name}: capabilities not dropped`);
+    for (const cap of ctx.capabilities?.add ?? []) out.push(`${c.name}: adds capability ${cap}`);
+    if ((ctx.seccompProfile?.type ?? podCtx.seccompProfile?.type) !== "RuntimeDefault") out.push(`${c.name}: seccomp not RuntimeDefault`);
+    for (const m of c.volumeMounts ?? []) {
+      const hostPath = pod.volumes?.find((v) => v.name === m.name)?.hostPath;
+      if (hostPath) out.push(`${c.name}: hostPath ${hostPath.path} at ${m.mountPath}${m.readOnly ? " (read-only)" : " (writable)"}`);
+    }
+  }
+  return out;
+}

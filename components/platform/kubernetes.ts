@@ -1,0 +1,196 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  checkWorkloadSpec,
+  defaultDenyIngress,
+  fileKey,
+  namespaceLabels,
+  PART_OF,
+  podTemplate,
+  PodRefs,
+  selectorLabels,
+  serviceSpec,
+  standardLabels,
+  volumeClaimTemplates,
+  workloadKind,
+  workloadNetworkPolicy,
+} from "./kubernetes-objects";
+import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, ScrapeEndpoint, WorkloadSpec } from "./types";
+
+export interface KubernetesPlatformArgs {
+  /** Namespace every workload runs in. Default `observability`. */
+  namespace?: string;
+  /**
+   * Create the namespace, labelled for Pod Security Admission. Default true. When false the
+   * namespace must exist, and its labels are left as they are.
+   */
+  createNamespace?: boolean;
+  /**
+   * Deny all ingress to the namespace's pods, then open each workload's ports to the stack's own
+   * pods (and to every namespace for ports with `ingress: "any"`). Default true.
+   */
+  networkPolicies?: boolean;
+  /** StorageClass of persistent volumes whose spec names none. Default: the cluster's default StorageClass. */
+  storageClass?: string;
+  /** Provider of every Kubernetes object. Default: the default provider (the ambient kubeconfig). */
+  provider?: k8s.Provider;
+}
+
+/**
+ * Runs workloads on a Kubernetes cluster: a Deployment, StatefulSet (when the spec has a volume) or
+ * DaemonSet (`per-node`) per workload, with a ClusterIP Service, config files in auto-named
+ * ConfigMaps and Secrets, a hardened pod whose only exceptions are those `spec.host` documents,
+ * RBAC only for workloads that read the API, and a NetworkPolicy per workload.
+ */
+export class KubernetesPlatform extends pulumi.ComponentResource implements Platform {
+  public readonly kind = "kubernetes" as const;
+  // The kubelet embeds cAdvisor, so no privileged cAdvisor pod; a cluster has state worth exporting.
+  public readonly capabilities: PlatformCapabilities = { containerMetrics: "kubelet", clusterState: true };
+  /** The namespace every workload runs in. */
+  public readonly namespace: string;
+  /** The namespace's name, resolved once it exists: objects placed in it wait for it. */
+  public readonly namespaceName: pulumi.Output<string>;
+
+  private readonly prefix: string;
+  private readonly networkPolicies: boolean;
+  private readonly storageClass: string | undefined;
+  private readonly provider: k8s.Provider | undefined;
+
+  constructor(name: string, args: KubernetesPlatformArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("observability:platform:Kubernetes", name, {}, opts);
+    this.prefix = name;
+    this.namespace = args.namespace ?? "observability";
+    this.networkPolicies = args.networkPolicies ?? true;
+    this.storageClass = args.storageClass;
+    this.provider = args.provider;
+    const createNamespace = args.createNamespace ?? true;
+
+    const namespace = createNamespace
+      ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: this.namespace, labels: namespaceLabels() } }, this.childOpts(this))
+      : undefined;
+    this.namespaceName = namespace ? namespace.metadata.name : pulumi.output(this.namespace);
+
+    if (this.networkPolicies) {
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-default-deny-ingress`,
+        {
+          metadata: { name: "default-deny-ingress", namespace: this.namespaceName, labels: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi" } },
+          spec: defaultDenyIngress(),
+        },
+        this.childOpts(this),
+      );
+    }
+    this.registerOutputs({ namespaceName: this.namespaceName });
+  }
+
+  private childOpts(parent: pulumi.Resource): pulumi.CustomResourceOptions {
+    return { parent, ...(this.provider ? { provider: this.provider } : {}) };
+  }
+
+  deploy(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload {
+    checkWorkloadSpec(spec);
+    const opts = this.childOpts(parent);
+    // Prefixed with the platform's name: two stacks in one program must not share resource names.
+    const base = `${this.prefix}-${spec.name}`;
+    const labels = standardLabels(spec);
+    const metadata = (name?: string) => ({ ...(name !== undefined ? { name } : {}), namespace: this.namespaceName, labels });
+    const refs: PodRefs = {};
+
+    // ConfigMaps and Secrets are auto-named (no metadata.name): a change of content creates one
+    // under a new name, so the pod template changes and the pods roll onto it. A fixed name would
+    // be updated in place and the pods would keep the old files. Immutable: nothing edits them in
+    // place, and the kubelet need not watch them.
+    const files = spec.files ?? [];
+    const plainFiles = files.filter((f) => !f.secret);
+    if (plainFiles.length > 0) {
+      const data = Object.fromEntries(plainFiles.map((f) => [fileKey(f.path), f.content]));
+      refs.configMapName = new k8s.core.v1.ConfigMap(`${base}-config`, { metadata: metadata(), immutable: true, data }, opts).metadata.name;
+    }
+    const secretFiles = files.filter((f) => f.secret);
+    if (secretFiles.length > 0) {
+      // stringData of a Secret: @pulumi/kubernetes keeps it a Pulumi secret in inputs and state.
+      const stringData = Object.fromEntries(secretFiles.map((f) => [fileKey(f.path), f.content]));
+      refs.fileSecretName = new k8s.core.v1.Secret(`${base}-files`, { metadata: metadata(), type: "Opaque", immutable: true, stringData }, opts).metadata.name;
+    }
+    if (spec.secretEnv && Object.keys(spec.secretEnv).length > 0) {
+      refs.envSecretName = new k8s.core.v1.Secret(`${base}-env`, { metadata: metadata(), type: "Opaque", immutable: true, stringData: spec.secretEnv }, opts).metadata.name;
+    }
+
+    if (spec.kubernetesApi) {
+      const account = new k8s.core.v1.ServiceAccount(`${base}`, { metadata: metadata(spec.name) }, opts);
+      // Cluster-scoped names: the namespace keeps two installations in one cluster apart.
+      const roleName = `${this.namespace}-${spec.name}`;
+      const role = new k8s.rbac.v1.ClusterRole(`${base}`, { metadata: { name: roleName, labels }, rules: spec.kubernetesApi.clusterRules }, opts);
+      new k8s.rbac.v1.ClusterRoleBinding(
+        `${base}`,
+        {
+          metadata: { name: roleName, labels },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+          subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: this.namespaceName }],
+        },
+        opts,
+      );
+      refs.serviceAccountName = account.metadata.name;
+    }
+
+    const template = podTemplate(spec, refs);
+    const selector = { matchLabels: selectorLabels(spec) };
+    const replicas = spec.replicas ?? 1;
+    // Workloads keep a fixed name: a StatefulSet's claims are named after it (data-prometheus-0),
+    // so a replaced StatefulSet finds its data again; with a random suffix it would start empty.
+    let workload: pulumi.CustomResource;
+    switch (workloadKind(spec)) {
+      case "DaemonSet":
+        workload = new k8s.apps.v1.DaemonSet(base, { metadata: metadata(spec.name), spec: { selector, template } }, opts);
+        break;
+      case "StatefulSet": {
+        const headless = new k8s.core.v1.Service(`${base}-headless`, { metadata: metadata(`${spec.name}-headless`), spec: serviceSpec(spec, true) }, opts);
+        workload = new k8s.apps.v1.StatefulSet(
+          base,
+          {
+            metadata: metadata(spec.name),
+            spec: { serviceName: headless.metadata.name, replicas, selector, template, volumeClaimTemplates: volumeClaimTemplates(spec, this.storageClass) },
+          },
+          opts,
+        );
+        break;
+      }
+      case "Deployment":
+        workload = new k8s.apps.v1.Deployment(base, { metadata: metadata(spec.name), spec: { replicas, selector, template } }, opts);
+        break;
+    }
+    const service = new k8s.core.v1.Service(base, { metadata: metadata(spec.name), spec: serviceSpec(spec) }, opts);
+    if (this.networkPolicies) {
+      new k8s.networking.v1.NetworkPolicy(`${base}-ingress`, { metadata: metadata(`${spec.name}-ingress`), spec: workloadNetworkPolicy(spec) }, opts);
+    }
+
+    const namespace = this.namespace;
+    const portOf = (portName: string): number => {
+      const port = spec.ports.find((p) => p.name === portName);
+      if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
+      return port.port;
+    };
+    return {
+      address: (portName) => `${spec.name}.${namespace}.svc:${portOf(portName)}`,
+      // Every pod, not the Service: a Service would spread scrapes over replicas at random.
+      scrapeEndpoint: (portName): ScrapeEndpoint => {
+        portOf(portName);
+        return { kind: "kubernetes-pods", namespace, name: spec.name, portName };
+      },
+      // Nothing is published on a node: users reach a port with `kubectl port-forward` or an ingress.
+      publicUrl: (portName) => {
+        portOf(portName);
+        return undefined;
+      },
+      resources: [workload, service],
+    };
+  }
+
+  /**
+   * Pod annotation discovery across namespaces. Nothing to deploy: Prometheus's own ServiceAccount
+   * gets the read rules, which the PrometheusStack asks for through `kubernetesApi`.
+   */
+  discovery(_parent: pulumi.Resource): DiscoverySpec {
+    return { kind: "kubernetes" };
+  }
+}

@@ -1,0 +1,102 @@
+import { alert, BurnRateWindow, num, RecordingRule, Rule, RuleGroup, RuleThresholds } from "./rule-types";
+import { pct } from "./rules-infra";
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** Seconds of a simple Prometheus duration (`30m`, `1d`); throws on anything else. */
+export function durationSeconds(d: string): number {
+  const m = /^(\d+)([smhdw])$/.exec(d);
+  if (!m) throw new Error(`${d} is not a single-unit Prometheus duration such as 5m or 1d`);
+  return Number(m[1]) * UNIT_SECONDS[m[2]];
+}
+
+/**
+ * Groups by `service`, falling back to `job` on series without one: discovered containers and
+ * pods get a `service` label (the compose service / `app.kubernetes.io/name`), statically
+ * configured targets usually only have their job. label_join writes `service;job`, then
+ * label_replace keeps the service part, or the job when the service part is empty.
+ */
+function byService(inner: string): string {
+  return `sum by (service) (label_replace(label_join(${inner}, "service", ";", "service", "job"), "service", "$1$2", "service", ";(.*)|(.+);[^;]*"))`;
+}
+
+/**
+ * Prometheus 3 writes classic-histogram `le` values in float form (`1` is stored as `1.0`),
+ * Prometheus 2 keeps what the client wrote (`1`); an integer bound has to match both.
+ */
+function leMatcher(seconds: number): string {
+  const s = num(seconds);
+  return /^\d+$/.test(s) ? `le=~"${s}|${s}\\\\.0"` : `le="${s}"`;
+}
+
+function windowsOf(pairs: readonly BurnRateWindow[]): string[] {
+  const all = new Set<string>();
+  for (const p of pairs) {
+    all.add(p.long);
+    all.add(p.short);
+  }
+  return [...all].sort((a, b) => durationSeconds(a) - durationSeconds(b));
+}
+
+/**
+ * Multi-window, multi-burn-rate SLO alerts (Google SRE workbook, "Alerting on SLOs") on the
+ * request counter (availability) and the duration histogram (latency) of HTTP services.
+ */
+export function httpSloGroup(t: RuleThresholds): RuleGroup {
+  const errors = `${t.httpStatusLabel}=~"5.."`;
+  const windows = windowsOf(t.burnRateWindows);
+  const recording: RecordingRule[] = [];
+  for (const w of windows) {
+    const requests = `service:http_requests:rate${w}`;
+    recording.push({ record: requests, expr: byService(`rate(${t.httpRequestsMetric}[${w}])`) });
+    recording.push({
+      record: `service:http_errors:ratio_rate${w}`,
+      // A service without any 5xx has no error series at all: count it as 0, not as absent.
+      expr: `(${byService(`rate(${t.httpRequestsMetric}{${errors}}[${w}])`)} or 0 * ${requests}) / ${requests}`,
+    });
+    recording.push({
+      record: `service:http_slow_requests:ratio_rate${w}`,
+      expr:
+        `1 - ${byService(`rate(${t.httpDurationMetric}_bucket{${leMatcher(t.latencyThresholdSeconds)}}[${w}])`)}` +
+        ` / ${byService(`rate(${t.httpDurationMetric}_count[${w}])`)}`,
+    });
+  }
+  const availability = num(t.availabilityObjective);
+  const latency = num(t.latencyObjective);
+  const alerts: Rule[] = [];
+  for (const p of t.burnRateWindows) {
+    const over = (objective: string) => `> (${num(p.factor)} * (1 - ${objective}))`;
+    alerts.push(
+      alert(t, {
+        name: "HttpErrorBudgetBurn",
+        expr: `service:http_errors:ratio_rate${p.long} ${over(availability)} and service:http_errors:ratio_rate${p.short} ${over(availability)}`,
+        for: p.for,
+        severity: p.severity,
+        labels: { long: p.long, short: p.short },
+        summary: `Service {{ $labels.service }} is burning its availability error budget ${num(p.factor)}x too fast.`,
+        description: `{{ $value | humanizePercentage }} of the requests of {{ $labels.service }} failed (5xx) over the last ${p.long}, and still over the last ${p.short}; at this rate the error budget of the ${pct(t.availabilityObjective)} availability SLO lasts ${budgetDays(p.factor)}.`,
+      }),
+    );
+  }
+  for (const p of t.burnRateWindows) {
+    const over = `> (${num(p.factor)} * (1 - ${latency}))`;
+    alerts.push(
+      alert(t, {
+        name: "HttpLatencyBudgetBurn",
+        expr: `service:http_slow_requests:ratio_rate${p.long} ${over} and service:http_slow_requests:ratio_rate${p.short} ${over}`,
+        for: p.for,
+        severity: p.severity,
+        labels: { long: p.long, short: p.short },
+        summary: `Service {{ $labels.service }} is burning its latency error budget ${num(p.factor)}x too fast.`,
+        description: `{{ $value | humanizePercentage }} of the requests of {{ $labels.service }} took longer than ${num(t.latencyThresholdSeconds)}s over the last ${p.long}, and still over the last ${p.short}; at this rate the error budget of the ${pct(t.latencyObjective)} latency SLO lasts ${budgetDays(p.factor)}.`,
+      }),
+    );
+  }
+  return { name: "http-slo", rules: [...recording, ...alerts] };
+}
+
+/** The budget is defined over 30 days: a burn rate of N spends it in 30/N days. */
+function budgetDays(factor: number): string {
+  const hours = (30 * 24) / factor;
+  return hours < 48 ? `${Number(hours.toFixed(1))} hours` : `${Number((hours / 24).toFixed(1))} days`;
+}

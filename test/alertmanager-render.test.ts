@@ -1,0 +1,577 @@
+import type * as grafana from "@pulumiverse/grafana";
+import type { alerting as In } from "@pulumiverse/grafana/types/input";
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as yaml from "js-yaml";
+import * as net from "net";
+import * as path from "path";
+import {
+  AlertingConfig,
+  AlertingConfigInput,
+  AlertingSecrets,
+  exampleAlerting,
+  formatMatcher,
+  parseAlerting,
+  requiredSecretKeys,
+} from "../components/config/alerting";
+import {
+  GrafanaContactPoint,
+  GrafanaMatcher,
+  GrafanaMuteTiming,
+  GrafanaNotificationPolicy,
+  GrafanaPolicy,
+  matcherOf,
+  renderAlertmanagerConfig,
+  renderGrafanaContactPoints,
+  renderGrafanaMuteTimings,
+  renderGrafanaPolicy,
+  TEXT_TEMPLATE,
+  TITLE_TEMPLATE,
+} from "../components/render/alertmanager";
+import { describeWithBinaries } from "./helpers/binaries";
+import { run, tempDir } from "./helpers/promtool";
+
+/** Realistic fake credentials: Alertmanager validates URL secrets, so they must look real. */
+function fakeSecrets(cfg: AlertingConfig): AlertingSecrets {
+  const values: Record<string, string> = {
+    slack: "https://hooks.slack.com/services/T000/B000/XXXX",
+    webhook: "https://hc-ping.com/0b7f6b0e-4a4c-4a2e-9d0c-000000000000",
+    msteams: "https://example.webhook.office.com/webhookb2/0000@0000/IncomingWebhook/0000/0000",
+    pagerduty: "R0UT1NGK3Y000000000000000000000",
+    opsgenie: "00000000-0000-0000-0000-000000000000",
+    email: "smtp-password",
+  };
+  return Object.fromEntries(requiredSecretKeys(cfg).map((k) => [k, k === "smtp" ? "global-smtp-password" : values[/\.(\w+)\[/.exec(k)![1]]]));
+}
+
+/** Every integration, nested routes, mute intervals and inhibit rules. */
+const rich: AlertingConfigInput = {
+  smtp: { smarthost: "smtp.example.com:587", from: "alertmanager@example.com", authUsername: "alertmanager" },
+  receivers: [
+    { name: "default", webhook: [{}] },
+    {
+      name: "oncall",
+      pagerduty: [{ severity: "critical" }, {}],
+      opsgenie: [{ priority: "P1", responders: [{ type: "team", name: "SRE" }, { type: "user", name: "lead@example.com" }] }, {}],
+    },
+    { name: "chat", slack: [{ channel: "#alerts", title: "{{ .CommonLabels.alertname }} ({{ .Status }})", sendResolved: false }] },
+    { name: "db", email: [{ to: "db@example.com, dba@example.com", smarthost: "mail.example.com:465", from: "db-alerts@example.com", authUsername: "db-alerts", requireTls: false, subject: "DB: {{ .CommonLabels.alertname }}" }], slack: [{ channel: "#team-db" }] },
+    { name: "teams", msteams: [{ title: "{{ .CommonLabels.alertname }}" }] },
+    { name: "deadmans-switch", webhook: [{ sendResolved: false, maxAlerts: 1 }] },
+  ],
+  route: {
+    receiver: "default",
+    groupBy: ["alertname", "cluster"],
+    groupWait: "10s",
+    groupInterval: "2m",
+    repeatInterval: "12h",
+    routes: [
+      {
+        matchers: ['team="db"'],
+        receiver: "db",
+        groupBy: ["..."],
+        routes: [
+          { matchers: ['severity="critical"'], receiver: "oncall", continue: true, groupWait: "5s" },
+          { matchers: ['env=~"staging|dev"'], muteTimeIntervals: ["nights", "weekends"] },
+        ],
+      },
+      { matchers: ["severity=critical"], receiver: "oncall", continue: true, repeatInterval: "1h" },
+      { matchers: ['severity=~"critical|warning"', 'env!="dev"'], receiver: "chat", groupInterval: "10m", muteTimeIntervals: ["weekends"] },
+      { matchers: ['team="office"'], receiver: "teams" },
+    ],
+  },
+  inhibitRules: [
+    { sourceMatchers: ['severity="critical"'], targetMatchers: ['severity="warning"'], equal: ["alertname", "instance"] },
+    { sourceMatchers: ['alertname="TargetDown"'], targetMatchers: ['alertname!="TargetDown"'], equal: ["job", "instance"] },
+    { sourceMatchers: ["alertname=ClusterDown"], targetMatchers: ['severity=~"warning|info"'], equal: ["cluster"] },
+  ],
+  muteTimeIntervals: [
+    { name: "nights", timeIntervals: [{ times: [{ start: "00:00", end: "07:00" }], location: "Europe/Berlin" }] },
+    { name: "weekends", timeIntervals: [{ weekdays: ["Saturday", "sunday"] }, { weekdays: ["monday:friday"], times: [{ start: "20:00", end: "24:00" }] }] },
+    { name: "holidays", timeIntervals: [{ months: ["december"], daysOfMonth: ["24:26", "-1"], years: ["2025:2030"] }] },
+  ],
+  watchdog: { receiver: "deadmans-switch", repeatInterval: "2m" },
+};
+
+const render = (input: AlertingConfigInput) => {
+  const cfg = parseAlerting(input);
+  return { cfg, text: renderAlertmanagerConfig(cfg, fakeSecrets(cfg)) };
+};
+
+describe("alertmanager.yml", () => {
+  it("renders the example routing: Watchdog first, severities and teams, default inhibition", () => {
+    // GIVEN the example definition, WHEN rendered, THEN the route tree is exactly the intended one.
+    const { text } = render(exampleAlerting);
+    const am = yaml.load(text) as any;
+    expect(am.route).toStrictEqual({
+      receiver: "default",
+      group_by: ["alertname", "job"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: "4h",
+      routes: [
+        { receiver: "deadmans-switch", matchers: ['alertname="Watchdog"'], group_interval: "1m", repeat_interval: "1m" },
+        { receiver: "oncall", matchers: ['severity="critical"'], continue: true },
+        { receiver: "db", matchers: ['team="db"'] },
+        { receiver: "security", matchers: ['team="security"'] },
+        { receiver: "chat", matchers: ['severity=~"critical|warning"'] },
+      ],
+    });
+    expect(am.inhibit_rules).toStrictEqual([
+      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "instance"] },
+      { source_matchers: ['alertname="TargetDown"'], target_matchers: ['alertname!="TargetDown"'], equal: ["job", "instance"] },
+    ]);
+    expect(am.global).toStrictEqual({
+      smtp_smarthost: "smtp.example.com:587",
+      smtp_from: "alertmanager@example.com",
+      smtp_auth_username: "alertmanager",
+      smtp_auth_password: "global-smtp-password",
+      smtp_require_tls: true,
+    });
+    expect(am.receivers.map((r: any) => r.name)).toStrictEqual(["default", "oncall", "chat", "db", "security", "deadmans-switch"]);
+    // The deprecated `match`/`source_match` forms never appear.
+    expect(text).not.toMatch(/\bmatch:|source_match:|target_match:|match_re:/);
+  });
+
+  it("puts each secret into its integration and the notification templates into the messages", () => {
+    const { text } = render(rich);
+    const am = yaml.load(text) as any;
+    const receiver = (name: string) => am.receivers.find((r: any) => r.name === name);
+    expect(receiver("default")).toStrictEqual({ name: "default", webhook_configs: [{ url: "https://hc-ping.com/0b7f6b0e-4a4c-4a2e-9d0c-000000000000", send_resolved: true, max_alerts: 0 }] });
+    expect(receiver("chat").slack_configs).toStrictEqual([
+      { api_url: "https://hooks.slack.com/services/T000/B000/XXXX", channel: "#alerts", title: "{{ .CommonLabels.alertname }} ({{ .Status }})", text: TEXT_TEMPLATE, send_resolved: false },
+    ]);
+    const [pd0, pd1] = receiver("oncall").pagerduty_configs;
+    expect(pd0.routing_key).toBe("R0UT1NGK3Y000000000000000000000");
+    expect(pd0.severity).toBe("critical");
+    expect(pd1.severity).toContain('eq .CommonLabels.severity "warning"');
+    expect(pd0.description).toBe(TITLE_TEMPLATE);
+    expect(pd0.details.runbook_url).toBe("{{ .CommonAnnotations.runbook_url }}");
+    expect(pd0.send_resolved).toBe(true);
+    const [og0, og1] = receiver("oncall").opsgenie_configs;
+    expect(og0).toMatchObject({ api_key: "00000000-0000-0000-0000-000000000000", priority: "P1", responders: [{ name: "SRE", type: "team" }, { username: "lead@example.com", type: "user" }] });
+    expect(og1.priority).toContain("P1");
+    expect(og1).not.toHaveProperty("responders");
+    expect(receiver("db").email_configs).toStrictEqual([
+      {
+        to: "db@example.com, dba@example.com",
+        from: "db-alerts@example.com",
+        smarthost: "mail.example.com:465",
+        auth_username: "db-alerts",
+        auth_password: "smtp-password",
+        require_tls: false,
+        headers: { Subject: "DB: {{ .CommonLabels.alertname }}" },
+        text: TEXT_TEMPLATE,
+        send_resolved: true,
+      },
+    ]);
+    expect(receiver("teams").msteams_configs).toStrictEqual([{ webhook_url: "https://example.webhook.office.com/webhookb2/0000@0000/IncomingWebhook/0000/0000", title: "{{ .CommonLabels.alertname }}", text: TEXT_TEMPLATE, send_resolved: true }]);
+    expect(receiver("deadmans-switch").webhook_configs).toStrictEqual([{ url: "https://hc-ping.com/0b7f6b0e-4a4c-4a2e-9d0c-000000000000", send_resolved: false, max_alerts: 1 }]);
+    // Every template names the summary and the runbook.
+    expect(TITLE_TEMPLATE).toContain("{{ .CommonAnnotations.summary }}");
+    expect(TEXT_TEMPLATE).toContain("{{ .CommonAnnotations.summary }}");
+    expect(TEXT_TEMPLATE).toContain("{{ .CommonAnnotations.runbook_url }}");
+  });
+
+  it("renders nested routes, mute intervals and normalised matchers", () => {
+    const am = yaml.load(render(rich).text) as any;
+    expect(am.route.routes[1]).toStrictEqual({
+      receiver: "db",
+      matchers: ['team="db"'],
+      group_by: ["..."],
+      routes: [
+        { receiver: "oncall", matchers: ['severity="critical"'], continue: true, group_wait: "5s" },
+        { matchers: ['env=~"staging|dev"'], mute_time_intervals: ["nights", "weekends"] },
+      ],
+    });
+    // An unquoted matcher is rendered in the quoted form both 0.25 and current releases parse.
+    expect(am.route.routes[2].matchers).toStrictEqual(['severity="critical"']);
+    expect(am.inhibit_rules[2].source_matchers).toStrictEqual(['alertname="ClusterDown"']);
+    expect(am.time_intervals).toStrictEqual([
+      { name: "nights", time_intervals: [{ times: [{ start_time: "00:00", end_time: "07:00" }], location: "Europe/Berlin" }] },
+      { name: "weekends", time_intervals: [{ weekdays: ["saturday", "sunday"] }, { times: [{ start_time: "20:00", end_time: "24:00" }], weekdays: ["monday:friday"] }] },
+      { name: "holidays", time_intervals: [{ days_of_month: ["24:26", "-1"], months: ["december"], years: ["2025:2030"] }] },
+    ]);
+    expect(am).not.toHaveProperty("mute_time_intervals");
+  });
+
+  it("renders the same bytes for the same input", () => {
+    expect(render(rich).text).toBe(render(JSON.parse(JSON.stringify(rich))).text);
+  });
+
+  it("escapes quotes and backslashes in matcher values", () => {
+    const cfg = parseAlerting({ receivers: [{ name: "a", webhook: [{}] }], route: { routes: [{ matchers: ['path=~"/api/\\\\w+\\"x"'] }] } });
+    const am = yaml.load(renderAlertmanagerConfig(cfg, { "a.webhook[0]": "https://example.com/hook" })) as any;
+    expect(am.route.routes[0].matchers).toStrictEqual(['path=~"/api/\\\\w+\\"x"']);
+    expect(matcherOf(am.route.routes[0].matchers[0]).value).toBe('/api/\\w+"x');
+  });
+
+  it("refuses to render without a secret, naming the key", () => {
+    const cfg = parseAlerting(exampleAlerting);
+    const secrets = fakeSecrets(cfg);
+    delete secrets["oncall.pagerduty[0]"];
+    expect(() => renderAlertmanagerConfig(cfg, secrets)).toThrow('alertmanager.yml needs the secret "oncall.pagerduty[0]"; it was not given');
+  });
+
+  it("refuses a URL secret that is not a URL, without printing the value", () => {
+    const cfg = parseAlerting(exampleAlerting);
+    const secrets = { ...fakeSecrets(cfg), "chat.slack[0]": "xoxb-not-a-url" };
+    expect(() => renderAlertmanagerConfig(cfg, secrets)).toThrow(/^the secret "chat\.slack\[0\]" is not an http\(s\) URL$/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Grafana
+// ---------------------------------------------------------------------------------------------
+
+type Item<T> = NonNullable<T> extends (infer U)[] ? U : never;
+/** `true` only when every key of A is a key of B. */
+type KeysWithin<A, B> = [Exclude<keyof A, keyof B>] extends [never] ? true : false;
+
+/** One node of a routing tree, in a form both renderings reduce to. */
+interface Node {
+  receiver?: string;
+  matchers: string[];
+  continue: boolean;
+  groupBy?: string[];
+  groupWait?: string;
+  groupInterval?: string;
+  repeatInterval?: string;
+  mute: string[];
+  routes: Node[];
+}
+
+function fromAlertmanager(r: any): Node {
+  return {
+    receiver: r.receiver,
+    matchers: r.matchers ?? [],
+    continue: r.continue ?? false,
+    groupBy: r.group_by,
+    groupWait: r.group_wait,
+    groupInterval: r.group_interval,
+    repeatInterval: r.repeat_interval,
+    mute: r.mute_time_intervals ?? [],
+    routes: (r.routes ?? []).map(fromAlertmanager),
+  };
+}
+
+function fromGrafana(p: GrafanaPolicy): Node {
+  return {
+    receiver: p.contactPoint,
+    matchers: (p.matchers ?? []).map((m) => formatMatcher({ label: m.label, op: m.match as "=", value: m.value })),
+    continue: p.continue ?? false,
+    groupBy: p.groupBies,
+    groupWait: p.groupWait,
+    groupInterval: p.groupInterval,
+    repeatInterval: p.repeatInterval,
+    mute: p.muteTimings ?? [],
+    routes: (p.policies ?? []).map(fromGrafana),
+  };
+}
+
+describe("Grafana contact points and notification policy", () => {
+  it.each<[string, AlertingConfigInput]>([
+    ["the example", exampleAlerting],
+    ["the rich config", rich],
+    ["the default", {}],
+  ])("gives %s the same routing tree as alertmanager.yml", (_name, input) => {
+    const { cfg, text } = render(input);
+    const am = yaml.load(text) as any;
+    const policy = renderGrafanaPolicy(cfg);
+    expect(fromGrafana({ ...policy, matchers: [] })).toStrictEqual(fromAlertmanager(am.route));
+    expect(renderGrafanaContactPoints(cfg).map((c) => c.name)).toStrictEqual(am.receivers.map((r: any) => r.name));
+    expect(renderGrafanaMuteTimings(cfg).map((m) => m.name)).toStrictEqual((am.time_intervals ?? []).map((t: any) => t.name));
+  });
+
+  it("fills Grafana's required groupBies at its deepest level with the inherited grouping", () => {
+    const deep = (n: number): any => (n === 0 ? { matchers: ['a="1"'] } : { routes: [deep(n - 1)] });
+    const cfg = parseAlerting({ receivers: [{ name: "a", webhook: [{}] }], route: { groupBy: ["alertname", "cluster"], routes: [deep(4)] } });
+    let level: GrafanaPolicy = renderGrafanaPolicy(cfg).policies[0];
+    for (let i = 1; i < 5; i++) {
+      expect(level.groupBies).toBeUndefined();
+      level = level.policies![0];
+    }
+    expect(level).toStrictEqual({ matchers: [{ label: "a", match: "=", value: "1" }], groupBies: ["alertname", "cluster"] });
+  });
+
+  it("maps every integration onto the provider's fields, secrets as their keys", () => {
+    const points = renderGrafanaContactPoints(parseAlerting(rich));
+    expect(points.find((p) => p.name === "oncall")).toStrictEqual({
+      name: "oncall",
+      pagerduties: [
+        { integrationKey: "oncall.pagerduty[0]", severity: "critical", summary: TITLE_TEMPLATE, details: { runbook_url: "{{ .CommonAnnotations.runbook_url }}", summary: "{{ .CommonAnnotations.summary }}" }, disableResolveMessage: false },
+        expect.objectContaining({ integrationKey: "oncall.pagerduty[1]" }),
+      ],
+      opsgenies: [
+        { apiKey: "oncall.opsgenie[0]", message: TITLE_TEMPLATE, description: TEXT_TEMPLATE, autoClose: true, responders: [{ type: "team", name: "SRE" }, { type: "user", username: "lead@example.com" }], disableResolveMessage: false },
+        { apiKey: "oncall.opsgenie[1]", message: TITLE_TEMPLATE, description: TEXT_TEMPLATE, autoClose: true, disableResolveMessage: false },
+      ],
+    });
+    expect(points.find((p) => p.name === "db")).toStrictEqual({
+      name: "db",
+      emails: [{ addresses: ["db@example.com", "dba@example.com"], subject: "DB: {{ .CommonLabels.alertname }}", message: TEXT_TEMPLATE, singleEmail: true, disableResolveMessage: false }],
+      slacks: [{ url: "db.slack[0]", recipient: "#team-db", title: TITLE_TEMPLATE, text: TEXT_TEMPLATE, disableResolveMessage: false }],
+    });
+    expect(points.find((p) => p.name === "chat")!.slacks![0].disableResolveMessage).toBe(true);
+    expect(points.find((p) => p.name === "teams")).toStrictEqual({ name: "teams", teams: [{ url: "teams.msteams[0]", title: "{{ .CommonLabels.alertname }}", message: TEXT_TEMPLATE, disableResolveMessage: false }] });
+    expect(points.find((p) => p.name === "deadmans-switch")).toStrictEqual({ name: "deadmans-switch", webhooks: [{ url: "deadmans-switch.webhook[0]", maxAlerts: 1, disableResolveMessage: true }] });
+  });
+
+  it("lets the caller substitute the secrets, e.g. with Pulumi Outputs", () => {
+    const cfg = parseAlerting(exampleAlerting);
+    const points = renderGrafanaContactPoints(cfg, (key) => ({ secret: key }));
+    expect(points.find((p) => p.name === "chat")!.slacks![0].url).toStrictEqual({ secret: "chat.slack[0]" });
+  });
+
+  it("renders mute timings with the provider's field names", () => {
+    expect(renderGrafanaMuteTimings(parseAlerting(rich))).toStrictEqual([
+      { name: "nights", intervals: [{ times: [{ start: "00:00", end: "07:00" }], location: "Europe/Berlin" }] },
+      { name: "weekends", intervals: [{ weekdays: ["saturday", "sunday"] }, { times: [{ start: "20:00", end: "24:00" }], weekdays: ["monday:friday"] }] },
+      { name: "holidays", intervals: [{ daysOfMonths: ["24:26", "-1"], months: ["december"], years: ["2025:2030"] }] },
+    ]);
+  });
+
+  it("produces values the provider's argument types accept", () => {
+    // Compile-time: tsc fails here if a field name or type drifts from @pulumiverse/grafana 2.40.
+    // Assignability alone would let a misspelt optional field through, hence the key checks.
+    const keysWithin: [
+      KeysWithin<GrafanaContactPoint<string>, grafana.alerting.ContactPointArgs>,
+      KeysWithin<Item<GrafanaContactPoint<string>["emails"]>, In.ContactPointEmail>,
+      KeysWithin<Item<GrafanaContactPoint<string>["slacks"]>, In.ContactPointSlack>,
+      KeysWithin<Item<GrafanaContactPoint<string>["pagerduties"]>, In.ContactPointPagerduty>,
+      KeysWithin<Item<GrafanaContactPoint<string>["opsgenies"]>, In.ContactPointOpsgeny>,
+      KeysWithin<Item<GrafanaContactPoint<string>["teams"]>, In.ContactPointTeam>,
+      KeysWithin<Item<GrafanaContactPoint<string>["webhooks"]>, In.ContactPointWebhook>,
+      KeysWithin<GrafanaNotificationPolicy, grafana.alerting.NotificationPolicyArgs>,
+      KeysWithin<GrafanaPolicy, In.NotificationPolicyPolicy>,
+      KeysWithin<GrafanaMatcher, In.NotificationPolicyPolicyMatcher>,
+      KeysWithin<GrafanaMuteTiming, grafana.alerting.MuteTimingArgs>,
+      KeysWithin<Item<GrafanaMuteTiming["intervals"]>, In.MuteTimingInterval>,
+    ] = [true, true, true, true, true, true, true, true, true, true, true, true];
+    expect(keysWithin.every(Boolean)).toBe(true);
+    const cfg = parseAlerting(rich);
+    const points: grafana.alerting.ContactPointArgs[] = renderGrafanaContactPoints(cfg);
+    const policy: grafana.alerting.NotificationPolicyArgs = renderGrafanaPolicy(cfg);
+    const timings: grafana.alerting.MuteTimingArgs[] = renderGrafanaMuteTimings(cfg);
+    expect([points.length, timings.length, policy.contactPoint]).toStrictEqual([6, 3, "default"]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Debian's amtool (Alertmanager 0.25)
+// ---------------------------------------------------------------------------------------------
+
+/** Fields of upstream's MSTeamsConfig (config/notifiers.go, 0.26 and later). */
+const MSTEAMS_FIELDS = new Set(["send_resolved", "http_config", "webhook_url", "webhook_url_file", "title", "summary", "text"]);
+
+/**
+ * Writes the config and runs `amtool check-config`. Alertmanager 0.25 predates `msteams_configs`
+ * (0.26), so those blocks are removed before the check and compared to upstream's fields instead.
+ */
+function amtoolCheck(text: string): { code: number; output: string; msteamsProblems: string[] } {
+  const config = yaml.load(text) as any;
+  const msteamsProblems: string[] = [];
+  for (const r of config.receivers) {
+    for (const block of r.msteams_configs ?? []) for (const key of Object.keys(block)) if (!MSTEAMS_FIELDS.has(key)) msteamsProblems.push(`${r.name}: unknown field ${key}`);
+    delete r.msteams_configs;
+  }
+  const dir = tempDir("amtool");
+  const file = path.join(dir, "alertmanager.yml");
+  fs.writeFileSync(file, yaml.dump(config, { lineWidth: -1 }));
+  const result = run("amtool", ["check-config", file]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { ...result, msteamsProblems };
+}
+
+describeWithBinaries("alertmanager.yml under Debian's amtool", ["amtool"], () => {
+  it.each<[string, AlertingConfigInput]>([
+    ["the default", {}],
+    ["the example", exampleAlerting],
+    ["the rich config", rich],
+  ])("amtool check-config accepts %s", (_name, input) => {
+    const result = amtoolCheck(render(input).text);
+    expect(result.output).toContain("SUCCESS");
+    expect(result.code).toBe(0);
+    expect(result.msteamsProblems).toStrictEqual([]);
+  });
+
+  it("amtool check-config rejects what the renderer must never produce (the check can fail)", () => {
+    const { text } = render(exampleAlerting);
+    const broken = text.replace("receiver: chat", "receiver: nobody");
+    const result = amtoolCheck(broken);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('undefined receiver "nobody"');
+  });
+
+  describe("routing of the example with amtool config routes test", () => {
+    let dir: string;
+    let file: string;
+    beforeAll(() => {
+      dir = tempDir("amtool-routes");
+      file = path.join(dir, "alertmanager.yml");
+      fs.writeFileSync(file, render(exampleAlerting).text);
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it.each<[string, string[], string]>([
+      ["a critical alert pages on-call and reaches chat", ["alertname=HighErrorRate", "severity=critical", "job=api"], "oncall,chat"],
+      ["a warning goes to chat only", ["alertname=HighLatency", "severity=warning", "job=api"], "chat"],
+      ["a team=db warning goes to the db team", ["alertname=PostgresReplicationLag", "severity=warning", "team=db"], "db"],
+      ["a team=db critical pages on-call and reaches the db team", ["alertname=PostgresDown", "severity=critical", "team=db"], "oncall,db"],
+      ["a security alert goes to the security team", ["alertname=AuthFailures", "severity=warning", "team=security"], "security"],
+      ["Watchdog goes to its dead-man's switch only", ["alertname=Watchdog", "severity=none"], "deadmans-switch"],
+      ["Watchdog is not taken by the severity routes", ["alertname=Watchdog", "severity=critical"], "deadmans-switch"],
+      ["an info alert falls through to the default receiver", ["alertname=CertificateExpiresSoon", "severity=info"], "default"],
+    ])("%s", (_name, labels, receivers) => {
+      const result = run("amtool", ["config", "routes", "test", `--config.file=${file}`, `--verify.receivers=${receivers}`, ...labels]);
+      expect(result.output).toContain(receivers);
+      expect(result.code).toBe(0);
+    });
+
+    it("fails verification for a wrong expectation (the check can fail)", () => {
+      const result = run("amtool", ["config", "routes", "test", `--config.file=${file}`, "--verify.receivers=chat", "alertname=X", "severity=critical"]);
+      expect(result.output).toContain("Expected receivers did not match");
+      expect(result.code).not.toBe(0);
+    });
+  });
+
+  it("routes the rich config's nested routes as intended", () => {
+    const dir = tempDir("amtool-routes");
+    const file = path.join(dir, "alertmanager.yml");
+    fs.writeFileSync(file, amtoolCompatible(render(rich).text));
+    const routed = (...labels: string[]) => run("amtool", ["config", "routes", "test", `--config.file=${file}`, ...labels]).output.trim().split("\n").pop();
+    try {
+      // The nested critical route continues, but a matching child replaces its parent's receiver.
+      expect(routed("team=db", "severity=critical")).toBe("oncall");
+      // A child route without a receiver inherits its parent's.
+      expect(routed("team=db", "env=staging")).toBe("db");
+      expect(routed("severity=warning", "env=dev")).toBe("default");
+      expect(routed("severity=warning", "env=prod")).toBe("chat");
+      expect(routed("team=office")).toBe("teams");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The rendered text without `msteams_configs`, for Alertmanager 0.25. */
+function amtoolCompatible(text: string): string {
+  const config = yaml.load(text) as any;
+  for (const r of config.receivers) delete r.msteams_configs;
+  return yaml.dump(config, { lineWidth: -1 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debian's Alertmanager, delivering to a local capture server: the templates really render
+// ---------------------------------------------------------------------------------------------
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describeWithBinaries("notifications from Debian's Alertmanager", ["prometheus-alertmanager"], () => {
+  const received: { path: string; body: any }[] = [];
+  let capture: http.Server;
+  let am: ChildProcess | undefined;
+  let amUrl: string;
+  let dir: string;
+  let amLog = "";
+
+  beforeAll(async () => {
+    capture = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        received.push({ path: req.url ?? "", body: JSON.parse(body) });
+        res.writeHead(200, { "Content-Type": "text/plain" }).end("ok");
+      });
+    });
+    await new Promise<void>((r) => capture.listen(0, "127.0.0.1", r));
+    const capturePort = (capture.address() as net.AddressInfo).port;
+
+    const cfg = parseAlerting({
+      receivers: [
+        { name: "chat", slack: [{ channel: "#alerts" }] },
+        { name: "db", webhook: [{}] },
+      ],
+      // Short timers so the test sees the first notification and the resolution within seconds.
+      route: { groupWait: "1s", groupInterval: "1s", repeatInterval: "1h", routes: [{ matchers: ['team="db"'], receiver: "db" }] },
+    });
+    dir = tempDir("alertmanager");
+    fs.writeFileSync(
+      path.join(dir, "alertmanager.yml"),
+      renderAlertmanagerConfig(cfg, { "chat.slack[0]": `http://127.0.0.1:${capturePort}/slack`, "db.webhook[0]": `http://127.0.0.1:${capturePort}/webhook` }),
+    );
+    const port = await freePort();
+    amUrl = `http://127.0.0.1:${port}`;
+    am = spawn(
+      "prometheus-alertmanager",
+      [`--config.file=${path.join(dir, "alertmanager.yml")}`, `--storage.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=warn"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    am.stdout!.on("data", (d) => (amLog += d));
+    am.stderr!.on("data", (d) => (amLog += d));
+    await waitFor(`Alertmanager to be ready (${amLog})`, async () => ((await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok ? true : undefined));
+  });
+
+  afterAll(async () => {
+    if (am && am.exitCode === null) {
+      am.kill("SIGTERM");
+      await new Promise((r) => am!.once("exit", r));
+    }
+    await new Promise((r) => capture.close(r));
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const alert = (instance: string, extra: Record<string, string> = {}, endsAt?: string) => ({
+    labels: { alertname: "HighErrorRate", job: "api", severity: "critical", instance, ...extra },
+    annotations: { summary: "API error rate above 5%", description: `7% of requests to ${instance} fail`, runbook_url: "https://runbooks.example.com/HighErrorRate" },
+    ...(endsAt ? { endsAt } : {}),
+  });
+  const post = async (alerts: unknown[]) => {
+    const res = await fetch(`${amUrl}/api/v2/alerts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(alerts) });
+    expect(res.status).toBe(200);
+  };
+
+  it("sends Slack a title with the summary and a text with the runbook and every instance, then the resolution", async () => {
+    await post([alert("api-1:8080"), alert("api-2:8080")]);
+    const firing = await waitFor("the Slack notification", () => received.find((r) => r.path === "/slack"));
+    expect(firing.body.channel).toBe("#alerts");
+    expect(firing.body.attachments[0].title).toBe("[FIRING:2] HighErrorRate: API error rate above 5%");
+    expect(firing.body.attachments[0].text).toBe(
+      "API error rate above 5%\nRunbook: https://runbooks.example.com/HighErrorRate\n- [firing] api-1:8080: 7% of requests to api-1:8080 fail\n- [firing] api-2:8080: 7% of requests to api-2:8080 fail\n",
+    );
+
+    const past = new Date(Date.now() - 1000).toISOString();
+    await post([alert("api-1:8080", {}, past), alert("api-2:8080", {}, past)]);
+    const resolved = await waitFor("the Slack resolution", () => received.find((r) => r.path === "/slack" && r.body.attachments[0].title.startsWith("[RESOLVED]")));
+    expect(resolved.body.attachments[0].title).toBe("[RESOLVED] HighErrorRate: API error rate above 5%");
+  });
+
+  it("sends a team=db alert to the db team's webhook with its runbook, not to Slack", async () => {
+    const before = received.filter((r) => r.path === "/slack").length;
+    await post([alert("db-1:5432", { alertname: "PostgresDown", team: "db" })]);
+    const hook = await waitFor("the webhook notification", () => received.find((r) => r.path === "/webhook"));
+    expect(hook.body.receiver).toBe("db");
+    expect(hook.body.alerts.map((a: any) => [a.labels.alertname, a.annotations.runbook_url])).toStrictEqual([["PostgresDown", "https://runbooks.example.com/HighErrorRate"]]);
+    expect(received.filter((r) => r.path === "/slack").length).toBe(before);
+  });
+});
