@@ -180,6 +180,7 @@ export function prometheusSpec(
   configText: pulumi.Input<string>,
   ruleFiles: Record<string, string>,
   readsKubernetesApi: boolean,
+  exemplars = false,
 ): WorkloadSpec {
   const files: ConfigFile[] = [
     { path: `${PROMETHEUS_CONFIG_DIR}/prometheus.yml`, content: configText },
@@ -200,6 +201,8 @@ export function prometheusSpec(
       // Off unless asked: the admin API deletes data, the lifecycle endpoint stops the server.
       ...(cfg.enableAdminApi ? ["--web.enable-admin-api"] : []),
       ...(cfg.enableLifecycle ? ["--web.enable-lifecycle"] : []),
+      // Exemplars link a latency spike to the trace that caused it; stored only when traced.
+      ...(exemplars ? ["--enable-feature=exemplar-storage"] : []),
     ],
     files,
     ports: [{ name: "http", port: ports.prometheus, hostPort: cfg.hostPort }],

@@ -37,6 +37,8 @@ export interface PrometheusStackArgs {
   alertmanagers?: ScrapeEndpoint[];
   /** Scrape jobs for workloads other components deploy (Alertmanager, Loki, ...). Default none. */
   extraJobs?: ScrapeJob[];
+  /** Store exemplars (trace ids on histogram samples), for metrics-to-traces links. Default false. */
+  exemplars?: boolean;
 }
 
 /**
@@ -122,7 +124,7 @@ export class PrometheusStack extends pulumi.ComponentResource {
       alertmanagers: args.alertmanagers ?? [],
       jobs,
     });
-    const prometheus = deploy(prometheusSpec(args.prometheus, caps, this.configText, ruleFiles, discovery.kind === "kubernetes"));
+    const prometheus = deploy(prometheusSpec(args.prometheus, caps, this.configText, ruleFiles, discovery.kind === "kubernetes", args.exemplars ?? false));
     this.address = prometheus.address("http");
     this.url = pulumi.output(prometheus.publicUrl("http") ?? `http://${this.address}`);
 

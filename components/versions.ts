@@ -17,6 +17,14 @@ export const images = {
   kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0",
   // A read-only filter in front of the Docker socket: only GET /containers and /_ping pass.
   dockerSocketProxy: "docker.io/tecnativa/docker-socket-proxy:v0.3.0",
+  // Logs: Loki in single-binary mode and Alloy (Promtail's successor; Promtail is end-of-life).
+  loki: "docker.io/grafana/loki:3.5.3",
+  alloy: "docker.io/grafana/alloy:v1.10.2",
+  // Traces: the contrib collector (tail_sampling, spanmetrics, zipkin are contrib-only), then Jaeger v2 or Tempo.
+  otelCollectorContrib: "docker.io/otel/opentelemetry-collector-contrib:0.131.0",
+  jaeger: "docker.io/jaegertracing/jaeger:2.9.0",
+  tempo: "docker.io/grafana/tempo:2.8.2",
+  grafana: "docker.io/grafana/grafana:12.2.1",
 } as const;
 
 export type ImageName = keyof typeof images;

@@ -1,9 +1,13 @@
-import { ConfigError, configPath, parseStackConfig } from "../components/config/load";
+import { ConfigError, configPath, parseStackConfig, PresentSecrets } from "../components/config/load";
+
+// The default route's webhook credential: every stack with an Alertmanager needs one.
+const ALERTING = ["default.webhook[0]"];
+const given = (names: string[] = []): PresentSecrets => ({ names, alertingKeys: ALERTING });
 
 // GIVEN a config, WHEN it is parsed, THEN the error names the config path and what would be valid.
 function errorsOf(raw: Record<string, unknown>, secrets: string[] = []): string[] {
   try {
-    parseStackConfig(raw, secrets);
+    parseStackConfig(raw, given(secrets));
   } catch (e) {
     if (e instanceof ConfigError) return e.issues;
     throw e;
@@ -15,7 +19,7 @@ const docker = (extra: Record<string, unknown> = {}) => ({ platform: "docker", .
 
 describe("stack config", () => {
   it("applies every default to a minimal config", () => {
-    const cfg = parseStackConfig({ platform: "docker" });
+    const cfg = parseStackConfig({ platform: "docker" }, given());
     expect(cfg.docker).toStrictEqual({ bindAddress: "127.0.0.1", retainVolumes: true, socketPath: "/var/run/docker.sock" });
     expect(cfg.prometheus.retention).toBe("15d");
     expect(cfg.prometheus.retentionSize).toBe("10GB");
@@ -37,7 +41,7 @@ describe("stack config", () => {
         exporters: { postgres: { enabled: true }, redis: { enabled: true, address: "redis://redis:6379" }, blackbox: { http: ["https://example.com/health"], tcp: ["db:5432"] } },
         scrapeTargets: [{ job: "api", targets: ["api:4000"], labels: { team: "core" } }],
       },
-      ["postgresDsn", "redisPassword"],
+      given(["postgresDsn", "redisPassword"]),
     );
     expect(cfg.scrapeTargets[0]).toStrictEqual({ job: "api", targets: ["api:4000"], metricsPath: "/metrics", scheme: "http", labels: { team: "core" } });
   });
@@ -52,9 +56,9 @@ describe("stack config", () => {
     ["a zero duration", docker({ prometheus: { scrapeInterval: "0s" } }), [], 'observability:prometheus.scrapeInterval: "0s" is not a duration (e.g. 15d, 12h, 30s)'],
     ["an unknown exporter", docker({ exporters: { mysql: { enabled: true } } }), [], 'observability:exporters.mysql: "mysql" is not a known exporter (exporters: blackbox, cadvisor, kubeStateMetrics, node, postgres, redis)'],
     ["a typo in a field", docker({ prometheus: { retension: "30d" } }), [], 'observability:prometheus.retension: "retension" is not a known field (fields: enableAdminApi, enableLifecycle, evaluationInterval, externalLabels, hostPort, resources, retention, retentionSize, scrapeInterval, storageSize)'],
-    ["an unknown top-level key", docker({ prometeus: {} }), [], 'observability:prometeus: "prometeus" is not a known field (fields: docker, exporters, kubernetes, name, platform, prometheus, scrapeTargets)'],
+    ["an unknown top-level key", docker({ prometeus: {} }), [], 'observability:prometeus: "prometeus" is not a known field (fields: alerting, alertmanager, docker, exporters, kubernetes, logs, name, platform, prometheus, rules, scrapeTargets, tracing)'],
     ["two scrape jobs with one name", docker({ scrapeTargets: [{ job: "api", targets: ["a:1"] }, { job: "api", targets: ["b:1"] }] }), [], 'observability:scrapeTargets[1].job: "api" is already the job of scrapeTargets[0]; job names must be unique'],
-    ["a job that reuses a stack job's name", docker({ scrapeTargets: [{ job: "node-exporter", targets: ["a:1"] }] }), [], 'observability:scrapeTargets[0].job: "node-exporter" is the name of a job the stack runs itself; choose another (reserved: alertmanager, blackbox-exporter, blackbox-http, blackbox-tcp, cadvisor, discovered, docker-socket-proxy, kube-state-metrics, node-exporter, postgres-exporter, prometheus, redis-exporter)'],
+    ["a job that reuses a stack job's name", docker({ scrapeTargets: [{ job: "node-exporter", targets: ["a:1"] }] }), [], 'observability:scrapeTargets[0].job: "node-exporter" is the name of a job the stack runs itself; choose another (reserved: alertmanager, alloy, blackbox-exporter, blackbox-http, blackbox-tcp, cadvisor, discovered, docker-socket-proxy, grafana, jaeger, kube-state-metrics, loki, node-exporter, otel-collector, postgres-exporter, prometheus, redis-exporter, spanmetrics, tempo)'],
     ["an invalid label name", docker({ prometheus: { externalLabels: { "1bad": "x" } } }), [], 'observability:prometheus.externalLabels["1bad"]: "1bad" is not a valid label name (letters, digits and _, not starting with a digit or __)'],
     ["a reserved label name", docker({ scrapeTargets: [{ job: "api", targets: ["a:1"], labels: { __name__: "x" } }] }), [], 'observability:scrapeTargets[0].labels.__name__: "__name__" is not a valid label name (letters, digits and _, not starting with a digit or __)'],
     ["a missing postgres secret", docker({ exporters: { postgres: { enabled: true } } }), [], "observability:postgresDsn is required when exporters.postgres.enabled is true: pulumi config set --secret postgresDsn 'postgresql://user:password@host:5432/db?sslmode=require'"],
@@ -79,12 +83,12 @@ describe("stack config", () => {
   it("reports every problem at once", () => {
     const issues = errorsOf(docker({ prometheus: { retention: "1x", retentionSize: "big" }, exporters: { postgres: { enabled: true } } }));
     expect(issues).toHaveLength(2);
-    expect(() => parseStackConfig(docker({ prometheus: { retention: "1x", retentionSize: "big" } }))).toThrow(
+    expect(() => parseStackConfig(docker({ prometheus: { retention: "1x", retentionSize: "big" } }), given())).toThrow(
       /^invalid stack configuration \(2 problems\):\n  - observability:prometheus.retention: "1x" is not a duration/,
     );
   });
 
   it("does not publish the same port twice on Kubernetes, where host ports do not exist", () => {
-    expect(() => parseStackConfig({ platform: "kubernetes", exporters: { node: { hostPort: 9090 } } })).not.toThrow();
+    expect(() => parseStackConfig({ platform: "kubernetes", exporters: { node: { hostPort: 9090 } } }, given())).not.toThrow();
   });
 });

@@ -352,6 +352,18 @@ describe("DockerPlatform", () => {
     expect(c.healthcheck.tests).toStrictEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:2375/_ping"]);
   });
 
+  it("skips the healthcheck only for an image that cannot run one, with the reason on the container", async () => {
+    await deploy([spec({ name: "collector", ports: [{ name: "health", port: 13133 }], probe: { http: { path: "/", port: 13133 }, noDockerHealthcheck: "FROM scratch: nothing to run" } })]);
+    const c = container("obs-dev-collector");
+    expect([c.healthcheck, c.wait]).toStrictEqual([undefined, false]);
+    expect(c.labels).toContainEqual({ label: "observability.pulumi.com/no-healthcheck", value: "FROM scratch: nothing to run" });
+  });
+
+  it("rejects a skipped healthcheck without a reason", async () => {
+    const { platform, root } = await deploy([]);
+    expect(() => platform.deploy(spec({ probe: { http: { path: "/", port: 9090 }, noDockerHealthcheck: " " } }), root)).toThrow("prometheus: probe.noDockerHealthcheck needs a reason");
+  });
+
   it("isolates the socket proxy on an internal network that only discovery clients join", async () => {
     const { platform, root } = await deploy([]);
     platform.discovery(root);

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MockRecorder } from "./helpers/mocks";
+import { MockRecorder, plainOccurrences } from "./helpers/mocks";
 import { images, runProgram } from "./helpers/program";
+import { secretsFor, testAlertingSecrets } from "./helpers/stack-files";
 import { isPinned } from "../components/versions";
 
-// `pulumi preview --stack dev`: index.ts under mocks with Pulumi.dev.yaml.
+// `pulumi preview --stack dev`: index.ts under mocks with Pulumi.dev.yaml and its one secret.
 describe("the dev stack (Docker)", () => {
   let recorder: MockRecorder;
   let outputs: Record<string, unknown>;
@@ -11,10 +12,22 @@ describe("the dev stack (Docker)", () => {
     ({ recorder, outputs } = await runProgram("dev"));
   });
 
-  it("deploys Prometheus, node-exporter, cAdvisor, the blackbox exporter and the discovery proxy as containers", () => {
-    const containers = recorder.byType("docker:index/container:Container").map((c) => c.inputs.name).sort();
-    expect(containers).toStrictEqual(["obs-dev-blackbox-exporter", "obs-dev-cadvisor", "obs-dev-docker-socket-proxy", "obs-dev-node-exporter", "obs-dev-prometheus"]);
-    // The stack's network, and the internal one only the socket proxy and Prometheus share.
+  const containers = () => recorder.byType("docker:index/container:Container");
+
+  it("deploys every pillar as containers", () => {
+    expect(containers().map((c) => c.inputs.name).sort()).toStrictEqual([
+      "obs-dev-alertmanager",
+      "obs-dev-alloy",
+      "obs-dev-blackbox-exporter",
+      "obs-dev-cadvisor",
+      "obs-dev-docker-socket-proxy",
+      "obs-dev-jaeger",
+      "obs-dev-loki",
+      "obs-dev-node-exporter",
+      "obs-dev-otel-collector",
+      "obs-dev-prometheus",
+    ]);
+    // The stack's network, and the internal one only the socket proxy and its clients share.
     expect(recorder.byType("docker:index/network:Network").map((n) => [n.inputs.name, n.inputs.internal])).toStrictEqual([
       ["obs-dev-network", false],
       ["obs-dev-discovery", true],
@@ -27,26 +40,55 @@ describe("the dev stack (Docker)", () => {
 
   it("pins every image to a version from components/versions.ts", () => {
     const all = images(recorder.resources);
-    expect(all.length).toBeGreaterThanOrEqual(5);
-    for (const image of all) expect(isPinned(image)).toBe(true);
+    expect(all.length).toBe(10);
+    expect(all.filter((i) => !isPinned(i))).toStrictEqual([]);
   });
 
-  it("publishes only the Prometheus UI, and only on 127.0.0.1", () => {
-    const published = recorder
-      .byType("docker:index/container:Container")
-      .flatMap((c) => (c.inputs.ports ?? []).map((p: { ip: string; external: number }) => `${c.inputs.name} ${p.ip}:${p.external}`));
-    expect(published).toStrictEqual(["obs-dev-prometheus 127.0.0.1:9090"]);
+  it("publishes the UIs and push endpoints on 127.0.0.1 only", () => {
+    const published = containers()
+      .flatMap((c) => (c.inputs.ports ?? []).map((p: { ip: string; external: number }) => `${c.inputs.name} ${p.ip}:${p.external}`))
+      .sort();
+    expect(published).toStrictEqual([
+      "obs-dev-alertmanager 127.0.0.1:9093",
+      "obs-dev-jaeger 127.0.0.1:16686",
+      "obs-dev-loki 127.0.0.1:3100",
+      "obs-dev-otel-collector 127.0.0.1:4317",
+      "obs-dev-otel-collector 127.0.0.1:4318",
+      "obs-dev-prometheus 127.0.0.1:9090",
+    ]);
   });
 
-  it("keeps Prometheus' data in a volume retained on destroy", () => {
+  it("keeps every data volume when the stack is destroyed", () => {
     const volumes = recorder.byType("docker:index/volume:Volume");
-    expect(volumes.map((v) => v.inputs.name)).toStrictEqual(["obs-dev-prometheus-data"]);
-    expect(volumes[0].opts?.retainOnDelete).toBe(true);
+    expect(volumes.map((v) => v.inputs.name).sort()).toStrictEqual([
+      "obs-dev-alertmanager-data",
+      "obs-dev-alloy-data",
+      "obs-dev-jaeger-data",
+      "obs-dev-loki-data",
+      "obs-dev-prometheus-data",
+    ]);
+    expect(volumes.filter((v) => v.opts?.retainOnDelete !== true).map((v) => v.name)).toStrictEqual([]);
   });
 
-  it("exports the Prometheus URL", async () => {
-    const url = await new Promise((resolve) => (outputs.prometheusUrl as pulumi.Output<string>).apply(resolve));
-    expect(url).toBe("http://127.0.0.1:9090");
+  it("health-checks and waits on every container but the documented exception", () => {
+    const unchecked = containers().filter((c) => c.inputs.healthcheck === undefined);
+    expect(unchecked.map((c) => c.inputs.name)).toStrictEqual(["obs-dev-otel-collector"]);
+    expect(unchecked[0].inputs.labels.map((l: { label: string }) => l.label)).toContain("observability.pulumi.com/no-healthcheck");
+  });
+
+  it("keeps the alert webhook credential secret on every resource", () => {
+    const secret = JSON.parse(secretsFor("dev")["observability:alertingSecrets"])["default.webhook[0]"];
+    expect(secret).toBe(testAlertingSecrets["default.webhook[0]"]);
+    expect(recorder.resources.flatMap((r) => plainOccurrences(r.inputs, secret).map((p) => `${r.name} ${p}`))).toStrictEqual([]);
+  });
+
+  it("exports every URL a user opens", async () => {
+    const urls = await new Promise((resolve) => (outputs.urls as pulumi.Output<unknown>).apply(resolve));
+    expect(urls).toStrictEqual({
+      alertmanager: "http://127.0.0.1:9093",
+      jaeger: "http://127.0.0.1:16686",
+      loki: "http://127.0.0.1:3100",
+      prometheus: "http://127.0.0.1:9090",
+    });
   });
 });
-

@@ -1,6 +1,6 @@
 import { MockRecorder, plainOccurrences } from "./helpers/mocks";
 import { images, runProgram } from "./helpers/program";
-import { testSecrets } from "./helpers/stack-files";
+import { testAlertingSecrets, testSecrets } from "./helpers/stack-files";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
 import { isPinned } from "../components/versions";
 
@@ -11,11 +11,22 @@ describe("the prod stack (Kubernetes)", () => {
     ({ recorder } = await runProgram("prod"));
   });
 
-  it("deploys Prometheus as a StatefulSet, node-exporter as a DaemonSet and the other exporters as Deployments", () => {
-    const names = (type: string) => recorder.byType(type).map((r) => r.inputs.metadata.labels["app.kubernetes.io/name"]).sort();
-    expect(names("kubernetes:apps/v1:StatefulSet")).toStrictEqual(["prometheus"]);
-    expect(names("kubernetes:apps/v1:DaemonSet")).toStrictEqual(["node-exporter"]);
-    expect(names("kubernetes:apps/v1:Deployment")).toStrictEqual(["blackbox-exporter", "kube-state-metrics", "postgres-exporter", "redis-exporter"]);
+  const names = (kind: string) => recorder.byType(`kubernetes:apps/v1:${kind}`).map((r) => r.inputs.metadata.labels["app.kubernetes.io/name"]).sort();
+
+  it("runs stateful workloads as StatefulSets, host agents as DaemonSets and the rest as Deployments", () => {
+    expect(names("StatefulSet")).toStrictEqual(["alertmanager", "jaeger", "loki", "prometheus"]);
+    expect(names("DaemonSet")).toStrictEqual(["alloy", "node-exporter"]);
+    expect(names("Deployment")).toStrictEqual(["blackbox-exporter", "kube-state-metrics", "otel-collector", "postgres-exporter", "redis-exporter"]);
+  });
+
+  it("runs Alertmanager as a two-replica gossip cluster whose peers find each other by name", () => {
+    const am = recorder.byType("kubernetes:apps/v1:StatefulSet").find((r) => r.inputs.metadata.labels["app.kubernetes.io/name"] === "alertmanager")!;
+    expect(am.inputs.spec.replicas).toBe(2);
+    const args: string[] = am.inputs.spec.template.spec.containers[0].args;
+    expect(args.filter((a) => a.startsWith("--cluster.peer="))).toStrictEqual([
+      "--cluster.peer=alertmanager-0.alertmanager-headless.observability.svc:9094",
+      "--cluster.peer=alertmanager-1.alertmanager-headless.observability.svc:9094",
+    ]);
   });
 
   it("creates no Docker resource", () => {
@@ -23,20 +34,23 @@ describe("the prod stack (Kubernetes)", () => {
   });
 
   it("validates every Kubernetes object against the Kubernetes schema", () => {
-    expect(recorder.resources.filter((r) => r.type.startsWith("kubernetes:")).length).toBeGreaterThanOrEqual(30);
+    expect(recorder.resources.filter((r) => r.type.startsWith("kubernetes:")).length).toBeGreaterThanOrEqual(55);
     expect(validateRecordedKubernetesObjects(recorder.resources)).toStrictEqual([]);
   });
 
   it("pins every image", () => {
-    for (const image of images(recorder.resources)) expect(isPinned(image)).toBe(true);
+    const all = images(recorder.resources);
+    expect(all.length).toBe(11);
+    expect(all.filter((i) => !isPinned(i))).toStrictEqual([]);
   });
 
   it("never puts a secret in plain text into any resource", () => {
-    for (const secret of Object.values(testSecrets)) {
+    const values = [testSecrets["observability:postgresDsn"], testSecrets["observability:redisPassword"], ...Object.values(testAlertingSecrets)];
+    for (const secret of values) {
       const leaks = recorder.resources.flatMap((r) => plainOccurrences(r.inputs, secret).map((p) => `${r.type} ${r.name} ${p}`));
       expect(leaks).toStrictEqual([]);
     }
-    const secretObjects = recorder.byType("kubernetes:core/v1:Secret");
-    expect(secretObjects.length).toBeGreaterThanOrEqual(2);
+    // The exporters' credentials and Alertmanager's rendered config each live in a Secret.
+    expect(recorder.byType("kubernetes:core/v1:Secret").length).toBeGreaterThanOrEqual(3);
   });
 });

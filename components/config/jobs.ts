@@ -15,6 +15,13 @@ export const jobNames = {
   discovered: "discovered",
   dockerSocketProxy: "docker-socket-proxy",
   alertmanager: "alertmanager",
+  loki: "loki",
+  alloy: "alloy",
+  otelCollector: "otel-collector",
+  spanmetrics: "spanmetrics",
+  jaeger: "jaeger",
+  tempo: "tempo",
+  grafana: "grafana",
 } as const;
 
 export const reservedJobNames: ReadonlySet<string> = new Set(Object.values(jobNames));

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { AlertingSecrets, secretIssues } from "./alerting";
 import { reservedJobNames } from "./jobs";
+import { logsIssues } from "./logs";
+import { hostPortClaims, tracingIssues } from "./tracing";
 import { secretKeys, StackConfig, stackConfigSchema } from "./schema";
 
 /** The config namespace: `observability:<key>` in `Pulumi.<stack>.yaml`. */
@@ -16,8 +19,24 @@ export class ConfigError extends Error {
 
 /** The secrets a stack was given, as Pulumi secrets. */
 export interface StackSecrets {
-  postgresDsn?: pulumi.Output<string>;
-  redisPassword?: pulumi.Output<string>;
+  postgresDsn?: pulumi.Input<string>;
+  redisPassword?: pulumi.Input<string>;
+  /**
+   * Receiver credentials keyed `<receiver>.<integration>[i]` (and `smtp`): the keys are plain, so
+   * a missing credential is named at preview; every value is a Pulumi secret.
+   */
+  alertingSecrets?: Record<string, pulumi.Input<string>>;
+  /** Loki's S3 credentials, when `logs.storage.type` is `s3`. */
+  lokiS3AccessKeyId?: pulumi.Input<string>;
+  lokiS3SecretAccessKey?: pulumi.Input<string>;
+}
+
+/** Which secrets a stack was given, known at preview without reading a secret value. */
+export interface PresentSecrets {
+  /** Names of the plain secrets given (`postgresDsn`, `redisPassword`). */
+  names: readonly string[];
+  /** Keys of `alertingSecrets` given (`oncall.pagerduty[0]`, `smtp`). */
+  alertingKeys: readonly string[];
 }
 
 /** `observability:prometheus.retention`, `observability:scrapeTargets[0].job`. */
@@ -55,10 +74,14 @@ function article(type: string): string {
  *
  * @param presentSecrets names of the secrets the stack was given (see `secretKeys`).
  */
-export function parseStackConfig(raw: Record<string, unknown>, presentSecrets: readonly string[] = [], namespace = CONFIG_NAMESPACE): StackConfig {
+export function parseStackConfig(raw: Record<string, unknown>, presentSecrets: readonly string[] | PresentSecrets = [], namespace = CONFIG_NAMESPACE): StackConfig {
+  const present: PresentSecrets = Array.isArray(presentSecrets) ? { names: presentSecrets, alertingKeys: [] } : (presentSecrets as PresentSecrets);
   const parsed = stackConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, namespace));
-  const issues = crossFieldIssues(parsed.data, new Set(presentSecrets)).map(([path, message]) => issueText(path, message, namespace));
+  const issues = crossFieldIssues(parsed.data, new Set(present.names)).map(([path, message]) => issueText(path, message, namespace));
+  if (parsed.data.alertmanager.enabled) {
+    issues.push(...secretIssues(parsed.data.alerting, present.alertingKeys, { pathPrefix: `${namespace}:alerting`, secretsPath: `${namespace}:${secretKeys.alertingSecrets}` }));
+  }
   if (issues.length > 0) throw new ConfigError(issues);
   return parsed.data;
 }
@@ -87,11 +110,14 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
       else ports.set(value, configPath(path));
     };
     claim(["prometheus", "hostPort"], cfg.prometheus.hostPort);
+    if (cfg.alertmanager.enabled && cfg.alertmanager.replicas === 1) claim(["alertmanager", "hostPort"], cfg.alertmanager.hostPort);
+    for (const [path, port] of hostPortClaims(cfg.logs, cfg.tracing)) claim(path, port);
     for (const [name, exporter] of Object.entries(cfg.exporters)) {
       if (exporter.enabled) claim(["exporters", name, "hostPort"], exporter.hostPort);
     }
   }
 
+  issues.push(...logsIssues(cfg.logs, secrets), ...tracingIssues(cfg.tracing));
   if (cfg.exporters.postgres.enabled && !secrets.has(secretKeys.postgresDsn)) {
     issues.push([[secretKeys.postgresDsn], `is required when exporters.postgres.enabled is true: pulumi config set --secret ${secretKeys.postgresDsn} 'postgresql://user:password@host:5432/db?sslmode=require'`]);
   }
@@ -132,9 +158,19 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
   const secrets: StackSecrets = {
     postgresDsn: config.getSecret(secretKeys.postgresDsn),
     redisPassword: config.getSecret(secretKeys.redisPassword),
+    lokiS3AccessKeyId: config.getSecret(secretKeys.lokiS3AccessKeyId),
+    lokiS3SecretAccessKey: config.getSecret(secretKeys.lokiS3SecretAccessKey),
   };
-  const present = Object.entries(secrets).filter(([, v]) => v !== undefined).map(([k]) => k);
-  return { config: parseStackConfig(raw, present, config.name), secrets };
+  // Only the key names are read in plain, to say at preview which credential is missing; each
+  // value stays a secret Output.
+  const alertingText = pulumi.runtime.allConfig()[`${config.name}:${secretKeys.alertingSecrets}`];
+  const alertingKeys = alertingText ? Object.keys(parseJsonOr(alertingText) as object) : [];
+  const alertingObject = config.getSecretObject<AlertingSecrets>(secretKeys.alertingSecrets);
+  if (alertingObject) {
+    secrets.alertingSecrets = Object.fromEntries(alertingKeys.map((k) => [k, pulumi.secret(alertingObject.apply((o) => o[k]))]));
+  }
+  const names = Object.entries(secrets).filter(([, v]) => v !== undefined).map(([k]) => k);
+  return { config: parseStackConfig(raw, { names, alertingKeys }, config.name), secrets };
 }
 
 function parseJsonOr(text: string): unknown {

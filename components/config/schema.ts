@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { alertingSchema } from "./alerting";
+import { logsSchema, logsSecretKeys } from "./logs";
+import { tracingSchema } from "./tracing";
+import { rulesSchema } from "./rules";
 import {
   byteSize,
   dnsLabel,
@@ -25,6 +29,7 @@ const resourceDefaults = {
   exporter: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
   cadvisor: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   kubeStateMetrics: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+  alertmanager: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
 };
 
 const exporterBase = {
@@ -123,6 +128,33 @@ export const stackConfigSchema = strictObject({
     "exporter",
   ).default({}),
 
+  alertmanager: strictObject({
+    /** Deploy Alertmanager and wire Prometheus to it. Default true: alerts must reach someone. */
+    enabled: z.boolean().default(true),
+    /** Replicas; more than one form a gossip cluster that deduplicates notifications. Default 1. */
+    replicas: z.number({ invalid_type_error: "must be a whole number from 1 to 5" }).int("must be a whole number from 1 to 5").min(1, "must be a whole number from 1 to 5").max(5, "must be a whole number from 1 to 5").default(1),
+    /** How long silences and the notification log are kept (`--data.retention`). Default `120h`. */
+    retention: duration.default("120h"),
+    /** Volume size per replica on Kubernetes. Default `1Gi`. */
+    storageSize: storageQuantity.default("1Gi"),
+    /** Host port of the Alertmanager UI on Docker (single replica only). Default 9093. */
+    hostPort: port.default(9093),
+    /** CPU and memory requests and limits per replica. */
+    resources: resources.default(resourceDefaults.alertmanager),
+  }).default({}),
+
+  /** Where alerts go: receivers, routes, inhibitions, mute times (components/config/alerting.ts). */
+  alerting: alertingSchema.default({}),
+
+  /** Threshold overrides of the stack's alert rules, and the user's own rules. */
+  rules: rulesSchema,
+
+  /** Loki and the Alloy log agent (components/config/logs.ts). */
+  logs: logsSchema.default({}),
+
+  /** The OpenTelemetry Collector and Jaeger or Tempo (components/config/tracing.ts). */
+  tracing: tracingSchema.default({}),
+
   /** The user's own services, scraped at fixed addresses. */
   scrapeTargets: z
     .array(
@@ -155,6 +187,9 @@ export const secretKeys = {
   postgresDsn: "postgresDsn",
   /** Redis password, required when `exporters.redis.enabled` and `exporters.redis.auth`. */
   redisPassword: "redisPassword",
+  /** Receiver credentials keyed `<receiver>.<integration>[i]` (and `smtp`), see components/config/alerting.ts. */
+  alertingSecrets: "alertingSecrets",
+  ...logsSecretKeys,
 } as const;
 
 export const defaults = { resources: resourceDefaults };

@@ -228,6 +228,14 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     return this.discovered;
   }
 
+  /** Each replica's network alias: `<name>` alone, or `<name>-<i>` when there are several. */
+  peerAddresses(spec: WorkloadSpec, portName: string): string[] {
+    const port = spec.ports.find((p) => p.name === portName);
+    if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
+    const replicas = spec.replicas ?? 1;
+    return replicas === 1 ? [`${spec.name}:${port.port}`] : Array.from({ length: replicas }, (_, i) => `${spec.name}-${i}:${port.port}`);
+  }
+
   private place(spec: WorkloadSpec, parent: pulumi.Resource, extras: PlacementExtras): DeployedWorkload {
     const { stackName, bindAddress } = this;
     const host = spec.host;
@@ -259,6 +267,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       "app.kubernetes.io/name": spec.name,
       "app.kubernetes.io/component": spec.component,
       "app.kubernetes.io/part-of": "observability",
+      // The exception is written on the container, where `docker inspect` shows it.
+      ...(spec.probe.noDockerHealthcheck ? { "observability.pulumi.com/no-healthcheck": spec.probe.noDockerHealthcheck } : {}),
     })
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([label, value]) => ({ label, value }));
@@ -266,7 +276,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       ...(host?.paths ?? []).map((p) => ({ hostPath: p.hostPath, containerPath: p.mountPath, readOnly: true })),
       ...(host?.dockerSocket ? [{ hostPath: this.socketPath, containerPath: CONTAINER_SOCKET, readOnly: true }] : []),
     ];
-    const check = healthcheck(spec.probe);
+    const unchecked = spec.probe.noDockerHealthcheck;
+    if (unchecked !== undefined && unchecked.trim() === "") throw new Error(`${spec.name}: probe.noDockerHealthcheck needs a reason`);
+    const check = unchecked === undefined ? healthcheck(spec.probe) : undefined;
     const startPeriod = spec.probe.initialDelaySeconds ?? HEALTH.defaultStartPeriod;
 
     const names = replicas === 1 ? [spec.name] : Array.from({ length: replicas }, (_, i) => `${spec.name}-${i}`);
@@ -307,7 +319,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         ],
         labels,
         healthcheck: check,
-        wait: true,
+        // Without a healthcheck there is no health to wait for; the documented exception says why.
+        wait: check !== undefined,
         waitTimeout: Math.max(120, startPeriod + HEALTH.interval * HEALTH.retries),
         restart: "unless-stopped",
         // Without it the provider force-removes (SIGKILL); give Prometheus time to close its TSDB head.

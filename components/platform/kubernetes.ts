@@ -193,4 +193,13 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
   discovery(_parent: pulumi.Resource): DiscoverySpec {
     return { kind: "kubernetes" };
   }
+  /** Each StatefulSet pod's own DNS name under the governing headless Service. */
+  peerAddresses(spec: WorkloadSpec, portName: string): string[] {
+    const port = spec.ports.find((p) => p.name === portName);
+    if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
+    // Only a StatefulSet's pods have stable names; a Deployment's are random.
+    if (!spec.volume) throw new Error(`workload "${spec.name}" has no volume: only stateful workloads have stable peer addresses`);
+    return Array.from({ length: spec.replicas ?? 1 }, (_, i) => `${spec.name}-${i}.${spec.name}-headless.${this.namespace}.svc:${port.port}`);
+  }
+
 }

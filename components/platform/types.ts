@@ -85,9 +85,17 @@ export interface VolumeSpec {
   storageClass?: string;
 }
 
-export type ProbeSpec =
+export type ProbeSpec = (
   | { http: { path: string; port: number }; initialDelaySeconds?: number }
-  | { tcp: { port: number }; initialDelaySeconds?: number };
+  | { tcp: { port: number }; initialDelaySeconds?: number }
+) & {
+  /**
+   * Why a Docker healthcheck cannot run in this image (it is `FROM scratch`: no shell, no HTTP
+   * client). Docker then has no healthcheck and `pulumi up` does not wait for health; Kubernetes
+   * still probes over the network. Only images that really have nothing to run set it.
+   */
+  noDockerHealthcheck?: string;
+};
 
 export interface ResourceSpec {
   requests: { cpu: string; memory: string };
@@ -172,4 +180,9 @@ export interface Platform {
   deploy(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload;
   /** Discovery of user workloads by label/annotation; may deploy a helper (the Docker socket proxy). */
   discovery(parent: pulumi.Resource): DiscoverySpec;
+  /**
+   * The stable `host:port` of each replica of a workload, known before it is deployed, for
+   * replicas that must find each other (Alertmanager's gossip cluster). Pure.
+   */
+  peerAddresses(spec: WorkloadSpec, portName: string): string[];
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, MockRecorder, RegisteredResource, settle } from "./mocks";
-import { stackFileConfig, testSecrets } from "./stack-files";
+import { secretsFor, stackFileConfig } from "./stack-files";
 
 /**
  * Runs the Pulumi program (`index.ts`) under mocks with `Pulumi.<stack>.yaml`, as
@@ -10,8 +10,8 @@ import { stackFileConfig, testSecrets } from "./stack-files";
  */
 export async function runProgram(stack: "dev" | "prod"): Promise<{ recorder: MockRecorder; outputs: Record<string, unknown> }> {
   const recorder = installMocks({ stack });
-  const config = { ...stackFileConfig(stack), ...(stack === "prod" ? testSecrets : {}) };
-  pulumi.runtime.setAllConfig(config, stack === "prod" ? Object.keys(testSecrets) : []);
+  const secrets = secretsFor(stack);
+  pulumi.runtime.setAllConfig({ ...stackFileConfig(stack), ...secrets }, Object.keys(secrets));
   let outputs: Record<string, unknown> = {};
   const { runInPulumiStack } = require("@pulumi/pulumi/runtime/stack");
   await runInPulumiStack(async () => {

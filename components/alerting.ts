@@ -1,0 +1,83 @@
+import * as grafana from "@pulumiverse/grafana";
+import * as pulumi from "@pulumi/pulumi";
+import { alertmanagerSpec, alertmanagerPorts } from "./alerting-workloads";
+import { AlertingConfig, AlertingSecrets } from "./config/alerting";
+import { jobNames } from "./config/jobs";
+import { StackConfig } from "./config/schema";
+import { Platform, ScrapeEndpoint, WorkloadSpec } from "./platform/types";
+import { renderAlertmanagerConfig, renderGrafanaContactPoints, renderGrafanaMuteTimings, renderGrafanaPolicy } from "./render/alertmanager";
+import { ScrapeJob } from "./render/prometheus";
+
+export interface AlertRoutingArgs {
+  /** Where Alertmanager runs. */
+  platform: Platform;
+  /** The one routing definition (validated: `parseAlerting` or the stack config). */
+  routing: AlertingConfig;
+  /** Receiver credentials keyed `<receiver>.<integration>[i]` (and `smtp`); kept secret end to end. */
+  secrets: pulumi.Input<AlertingSecrets>;
+  /** Alertmanager settings: replicas, retention, storage, host port, resources. */
+  alertmanager: StackConfig["alertmanager"];
+  /**
+   * A Grafana provider: when given, the same routing is pushed to that Grafana as contact points,
+   * a notification policy and mute timings, so Grafana-managed alerts route the same way.
+   * Default: none.
+   */
+  grafanaProvider?: grafana.Provider;
+}
+
+/**
+ * Alertmanager with the stack's routing, and the same routing in Grafana. Prometheus is wired to
+ * every replica (`alertmanagers`), and scrapes them (`scrapeJobs`).
+ */
+export class AlertRouting extends pulumi.ComponentResource {
+  /** Every Alertmanager replica, for Prometheus' `alerting:` section. */
+  public readonly alertmanagers: ScrapeEndpoint[];
+  /** Scrape jobs for Prometheus. */
+  public readonly scrapeJobs: ScrapeJob[];
+  /** `host:port` of Alertmanager for the stack's other workloads (Grafana's datasource, Loki's ruler). */
+  public readonly address: string;
+  /** The Alertmanager UI from where `pulumi up` runs (Docker), or its in-cluster URL. */
+  public readonly url: pulumi.Output<string>;
+  /** The rendered alertmanager.yml: it holds credentials, so it is a secret. */
+  public readonly configText: pulumi.Output<string>;
+  public readonly workloads: WorkloadSpec[] = [];
+
+  constructor(name: string, args: AlertRoutingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("observability:index:AlertRouting", name, {}, opts);
+    const { platform, routing } = args;
+    const secrets = pulumi.secret(pulumi.output(args.secrets));
+    this.configText = pulumi.secret(secrets.apply((s) => renderAlertmanagerConfig(routing, s)));
+
+    // Peer addresses are a function of the spec, so they are computed from a spec without them.
+    const draft = alertmanagerSpec(args.alertmanager, this.configText, []);
+    const peers = args.alertmanager.replicas > 1 ? platform.peerAddresses(draft, "cluster") : [];
+    const spec = alertmanagerSpec(args.alertmanager, this.configText, peers);
+    this.workloads.push(spec);
+    const deployed = platform.deploy(spec, this);
+
+    this.alertmanagers = [deployed.scrapeEndpoint("http")];
+    this.scrapeJobs = [{ kind: "targets", name: jobNames.alertmanager, endpoint: deployed.scrapeEndpoint("http") }];
+    this.address = deployed.address("http");
+    this.url = pulumi.output(deployed.publicUrl("http") ?? `http://${this.address}`);
+
+    if (args.grafanaProvider) this.pushToGrafana(name, routing, secrets, args.grafanaProvider);
+    this.registerOutputs({ url: this.url });
+  }
+
+  /** The same receivers, routes and mute times as Grafana contact points, policy and mute timings. */
+  private pushToGrafana(name: string, routing: AlertingConfig, secrets: pulumi.Output<AlertingSecrets>, provider: grafana.Provider): void {
+    const opts = { parent: this, provider };
+    const secretFor = (key: string) => pulumi.secret(secrets.apply((s) => s[key]));
+    const muteTimings = renderGrafanaMuteTimings(routing).map((m) => new grafana.alerting.MuteTiming(`${name}-mute-${m.name}`, m, opts));
+    const contactPoints = renderGrafanaContactPoints(routing, secretFor).map(
+      (cp) => new grafana.alerting.ContactPoint(`${name}-contact-${cp.name}`, cp as grafana.alerting.ContactPointArgs, opts),
+    );
+    new grafana.alerting.NotificationPolicy(`${name}-policy`, renderGrafanaPolicy(routing) as grafana.alerting.NotificationPolicyArgs, {
+      ...opts,
+      // The policy names contact points and mute timings: they must exist first.
+      dependsOn: [...contactPoints, ...muteTimings],
+    });
+  }
+}
+
+export { alertmanagerPorts };
