@@ -75,9 +75,27 @@ describe("stack config", () => {
     ["a bind address that is not an IP", docker({ docker: { bindAddress: "localhost:80" } }), [], 'observability:docker.bindAddress: "localhost:80" is not an IP address (e.g. 127.0.0.1, 0.0.0.0)'],
     ["a namespace that is not a DNS label", { platform: "kubernetes", kubernetes: { namespace: "Obs_NS" } }, [], 'observability:kubernetes.namespace: "Obs_NS" is not a DNS label (lowercase letters, digits and -, at most 63 characters)'],
     ["a CPU limit that is not a quantity", docker({ prometheus: { resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "lots", memory: "2Gi" } } } }), [], 'observability:prometheus.resources.limits.cpu: "lots" is not a CPU quantity (e.g. 250m, 1, 0.5)'],
+    // Alert routing and rules (issue 3): rejected at preview, path named.
+    ["a route to a receiver that does not exist", docker({ alerting: { receivers: [{ name: "default", webhook: [{}] }], route: { receiver: "default", routes: [{ matchers: ['severity="critical"'], receiver: "pager" }] } } }), [], 'observability:alerting.route.routes[0].receiver: "pager" is not a receiver (receivers: default)'],
+    ["a receiver with no integration", docker({ alerting: { receivers: [{ name: "default", webhook: [{}] }, { name: "team" }] } }), [], 'observability:alerting.receivers[1]: receiver "team" has no integration; give it at least one of email, slack, pagerduty, opsgenie, msteams, webhook'],
+    ["an invalid matcher", docker({ alerting: { receivers: [{ name: "default", webhook: [{}] }], route: { receiver: "default", routes: [{ matchers: ["severity critical"], receiver: "default" }] } } }), [], "observability:alerting.route.routes[0].matchers[0]: 'severity critical' is not a matcher (label, one of = != =~ !~, then a \"quoted value\", e.g. severity=\"critical\" or team=~\"db|infra\")"],
+    ["a missing receiver credential", docker({ alerting: { receivers: [{ name: "default", webhook: [{}] }, { name: "chat", slack: [{ channel: "#a" }] }] } }), [], "observability:alerting.receivers[1].slack[0] needs the secret observability:alertingSecrets[\"chat.slack[0]\"] (the Slack incoming-webhook URL): pulumi config set --secret --path 'observability:alertingSecrets[\"chat.slack[0]\"]' <value>"],
+    ["a malformed routing duration", docker({ alerting: { route: { groupWait: "30x" } } }), [], 'observability:alerting.route.groupWait: "30x" is not a duration (e.g. 15d, 12h, 30s)'],
+    ["an invalid PromQL user rule", docker({ rules: { custom: [{ alert: "HighAuthFailureRate", expr: 'rate(auth_attempts_total{status="failure"}[5m] > 0.1', for: "2m", severity: "warning", summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/auth" }] } }), [], 'observability:rules.custom[0].expr is not valid PromQL: unexpected end of expression at line 1, column 53 of "rate(auth_attempts_total{status=\\"failure\\"}[5m] > 0.1"'],
+    ["a user alert without a runbook", docker({ rules: { custom: [{ alert: "X", expr: "up == 0", for: "1m", severity: "warning", summary: "s", description: "d" }] } }), [], "observability:rules.custom[0].runbookUrl is required for an alert (every alert carries for, severity, summary, description and runbookUrl)"],
+    ["an SLO objective out of range", docker({ rules: { thresholds: { availabilityObjective: 2 } } }), [], "observability:rules.thresholds.availabilityObjective must be a number strictly between 0 and 1, got 2"],
+    ["two Alertmanager replicas too many", docker({ alertmanager: { replicas: 9 } }), [], "observability:alertmanager.replicas must be a whole number from 1 to 5"],
     ["an object where a list belongs", docker({ scrapeTargets: { job: "api" } }), [], "observability:scrapeTargets must be an array, not an object"],
   ])("rejects %s", (_name, raw, secrets, message) => {
     expect(errorsOf(raw, secrets)).toStrictEqual([message]);
+  });
+
+  it("accepts the user's alert and recording rules and renders them beside the stack's", () => {
+    const cfg = parseStackConfig(docker({ rules: { custom: [
+      { alert: "HighAuthFailureRate", expr: 'rate(auth_attempts_total{status="failure"}[5m]) > 0.1', for: "2m", severity: "warning", summary: "Auth failures", description: "d", runbookUrl: "https://runbooks.example.com/auth", labels: { team: "security" } },
+      { record: "job:http_requests:rate5m", expr: "sum by (job) (rate(http_requests_total[5m]))" },
+    ] } }), given());
+    expect(cfg.rules.custom).toHaveLength(2);
   });
 
   it("reports every problem at once", () => {

@@ -28,8 +28,8 @@ describe("logs config errors", () => {
     [{ logs: { storage: { type: "gcs" } } }, 'observability:logs.storage.type: "gcs" is not a storage type (types: filesystem, s3)'],
     [{ logs: { limits: { maxLineSize: -1 } } }, "observability:logs.limits.maxLineSize must be a positive number (e.g. 262144)"],
     [{ logs: { limits: { ingestionRateMb: "fast" } } }, "observability:logs.limits.ingestionRateMb must be a positive number (e.g. 4)"],
-    [{ logs: { rules: [{ alert: "X", expr: "sum(x)", severity: "page", summary: "s", description: "d" }] } }, 'observability:logs.rules[0].severity: "page" is not a severity (severities: critical, info, warning)'],
-    [{ logs: { rules: [{ alert: "has space", expr: "x", summary: "s", description: "d" }] } }, "observability:logs.rules[0].alert must be an alert name (letters, digits and _, e.g. ApiErrorLogsBurst)"],
+    [{ logs: { rules: [{ alert: "X", expr: "sum(x)", severity: "page", summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/logs" }] } }, 'observability:logs.rules[0].severity: "page" is not a severity (severities: critical, info, warning)'],
+    [{ logs: { rules: [{ alert: "has space", expr: "x", summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/logs" }] } }, "observability:logs.rules[0].alert must be an alert name (letters, digits and _, e.g. ApiErrorLogsBurst)"],
   ])("%j → %s", (raw, message) => {
     expect(schemaErrors(raw)).toStrictEqual([message]);
   });
@@ -58,10 +58,10 @@ describe("logs config errors", () => {
 
   it("names the rule and the position of a LogQL error, and rejects log queries as rules", () => {
     const rules = [
-      { alert: "Good", expr: 'sum(count_over_time({level="error"}[5m])) > 0', summary: "s", description: "d" },
-      { alert: "Typo", expr: 'sum(count_over_time({level="error"}[5m]) > 0', summary: "s", description: "d" },
-      { alert: "LogQuery", expr: '{level="error"}', summary: "s", description: "d" },
-      { alert: "Good", expr: 'count_over_time({app="a"}[1m]) > 1', summary: "s", description: "d" },
+      { alert: "Good", expr: 'sum(count_over_time({level="error"}[5m])) > 0', summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/logs" },
+      { alert: "Typo", expr: 'sum(count_over_time({level="error"}[5m]) > 0', summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/logs" },
+      { alert: "LogQuery", expr: '{level="error"}', summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/logs" },
+      { alert: "Good", expr: 'count_over_time({app="a"}[1m]) > 1', summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/logs" },
     ];
     expect(logsIssues(logs({ rules }), noSecrets).map(text)).toStrictEqual([
       "observability:logs.rules[1].expr is not a valid LogQL rule at line 1, column 45: unexpected end of query",

@@ -76,9 +76,9 @@ describe("renderLokiConfig", () => {
 describe("renderLokiRules", () => {
   it("lays out rules as one Prometheus-style group with severity and annotations", () => {
     const expr = 'sum by (service) (count_over_time({level="error"}[5m])) > 10';
-    const doc = yaml.load(renderLokiRules([{ alert: "ErrorLogsBurst", expr, for: "5m", severity: "warning", summary: "s", description: "d", labels: { team: "core" } }])) as any;
+    const doc = yaml.load(renderLokiRules([{ alert: "ErrorLogsBurst", expr, for: "5m", severity: "warning", summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/logs", labels: { team: "core" } }])) as any;
     expect(doc).toStrictEqual({
-      groups: [{ name: "stack-log-alerts", interval: "1m", rules: [{ alert: "ErrorLogsBurst", expr, for: "5m", labels: { team: "core", severity: "warning" }, annotations: { summary: "s", description: "d" } }] }],
+      groups: [{ name: "stack-log-alerts", interval: "1m", rules: [{ alert: "ErrorLogsBurst", expr, for: "5m", labels: { team: "core", severity: "warning" }, annotations: { summary: "s", description: "d", runbook_url: "https://runbooks.example.com/logs" } }] }],
     });
     expect(validateLogQLRule(doc.groups[0].rules[0].expr)).toStrictEqual({ ok: true });
   });

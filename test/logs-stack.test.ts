@@ -15,7 +15,7 @@ import { Platform } from "../components/platform/types";
 
 const ACCESS_KEY = "AKIA-test-7Q2W";
 const SECRET_KEY = "s3-Secret-Key-9x8y";
-const RULE = { alert: "ErrorLogsBurst", expr: 'sum by (service) (count_over_time({level="error"}[5m])) > 10', summary: "s", description: "d" };
+const RULE = { alert: "ErrorLogsBurst", expr: 'sum by (service) (count_over_time({level="error"}[5m])) > 10', summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/logs" };
 
 function build(platform: Platform, logs: Record<string, unknown> = {}, s3 = false): LokiStack {
   return new LokiStack(

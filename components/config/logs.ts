@@ -41,6 +41,8 @@ export const logRuleSchema = strictObject({
   summary: z.string().min(1, "is required"),
   /** What it means and what to do first. Required. */
   description: z.string().min(1, "is required"),
+  /** Link to the runbook: every alert the stack sends carries one. Required. */
+  runbookUrl: z.string().url("must be a URL (the alert's runbook)"),
   /** Extra labels on the alert. Default none. */
   labels: labels.default({}),
 });

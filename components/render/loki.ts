@@ -126,6 +126,8 @@ export interface LokiAlertRule {
   severity: string;
   summary: string;
   description: string;
+  /** Where the responder reads what to do: every alert carries a runbook. */
+  runbookUrl: string;
   labels?: Record<string, string>;
 }
 
@@ -144,7 +146,7 @@ export function renderLokiRules(rules: LokiAlertRule[], groupName = "stack-log-a
           expr: r.expr,
           for: r.for,
           labels: { ...sorted(r.labels ?? {}), severity: r.severity },
-          annotations: { summary: r.summary, description: r.description },
+          annotations: { summary: r.summary, description: r.description, runbook_url: r.runbookUrl },
         })),
       },
     ],

@@ -1,0 +1,101 @@
+import * as grafana from "@pulumiverse/grafana";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, plainOccurrences, settle, unwrap } from "./helpers/mocks";
+
+const recorder = installMocks({ stack: "alerting" });
+import { AlertRouting } from "../components/alerting";
+import { exampleAlerting, parseAlerting } from "../components/config/alerting";
+import { parseStackConfig } from "../components/config/load";
+import { DockerPlatform } from "../components/platform/docker";
+import { KubernetesPlatform } from "../components/platform/kubernetes";
+import { renderGrafanaContactPoints, renderGrafanaPolicy } from "../components/render/alertmanager";
+
+const routing = parseAlerting(exampleAlerting);
+const credentials: Record<string, string> = {
+  smtp: "smtp-S3cret-password",
+  "default.webhook[0]": "https://hooks.example.com/default-S3cret",
+  "oncall.pagerduty[0]": "pagerduty-S3cret-key",
+  "chat.slack[0]": "https://hooks.slack.com/services/T0/B0/chat-S3cret",
+  "db.slack[0]": "https://hooks.slack.com/services/T0/B0/db-S3cret",
+  "deadmans-switch.webhook[0]": "https://deadman.example.com/S3cret",
+};
+const alertmanager = (over: Record<string, unknown> = {}) =>
+  parseStackConfig({ platform: "docker", alertmanager: over }, { names: [], alertingKeys: ["default.webhook[0]"] }).alertmanager;
+
+class Root extends pulumi.ComponentResource {
+  constructor(name: string) {
+    super("test:index:Root", name, {}, { transformations: [recorder.transformation] });
+  }
+}
+
+beforeEach(() => recorder.reset());
+
+const leaks = () => Object.values(credentials).flatMap((secret) => recorder.resources.flatMap((r) => plainOccurrences(r.inputs, secret).map((p) => `${r.type} ${r.name} ${p}`)));
+
+describe("AlertRouting", () => {
+  it("keeps every receiver credential secret on Docker, where the rendered config is uploaded", async () => {
+    const root = new Root("r1");
+    const platform = new DockerPlatform("docker", { stackName: "obs" }, { parent: root });
+    new AlertRouting("alerting", { platform, routing, secrets: credentials, alertmanager: alertmanager() }, { parent: root });
+    await settle();
+    const container = recorder.one("docker:index/container:Container", "obs-alertmanager");
+    const uploaded = JSON.stringify(unwrap(container.inputs.uploads));
+    // The credentials are really in the uploaded file, and only ever inside a secret.
+    for (const secret of Object.values(credentials)) expect(uploaded).toContain(JSON.stringify(secret).slice(1, -1));
+    expect(leaks()).toStrictEqual([]);
+  });
+
+  it("keeps every receiver credential secret on Kubernetes, where the config is a Secret", async () => {
+    const root = new Root("r2");
+    const platform = new KubernetesPlatform("k8s", { namespace: "obs" }, { parent: root });
+    new AlertRouting("alerting", { platform, routing, secrets: credentials, alertmanager: alertmanager({ replicas: 2 }) }, { parent: root });
+    await settle();
+    expect(recorder.byType("kubernetes:core/v1:ConfigMap").filter((c) => JSON.stringify(unwrap(c.inputs)).includes("S3cret"))).toStrictEqual([]);
+    expect(leaks()).toStrictEqual([]);
+  });
+
+  it("runs two Docker replicas as a gossip cluster that Prometheus sends to both of", async () => {
+    const root = new Root("r3");
+    const platform = new DockerPlatform("docker", { stackName: "obs" }, { parent: root });
+    const am = new AlertRouting("alerting", { platform, routing, secrets: credentials, alertmanager: alertmanager({ replicas: 2 }) }, { parent: root });
+    await settle();
+    const args = unwrap(recorder.one("docker:index/container:Container", "obs-alertmanager-0").inputs.command) as string[];
+    expect(args.filter((a) => a.startsWith("--cluster."))).toStrictEqual([
+      "--cluster.listen-address=0.0.0.0:9094",
+      "--cluster.peer=alertmanager-0:9094",
+      "--cluster.peer=alertmanager-1:9094",
+    ]);
+    expect(am.alertmanagers).toStrictEqual([{ kind: "static", targets: ["alertmanager-0:9093", "alertmanager-1:9093"] }]);
+    // Replicas cannot share one host port: a cluster is reached through its members.
+    expect(recorder.one("docker:index/container:Container", "obs-alertmanager-0").inputs.ports).toStrictEqual([]);
+  });
+
+  it("turns clustering off for a single replica and publishes its UI on 127.0.0.1", async () => {
+    const root = new Root("r4");
+    const platform = new DockerPlatform("docker", { stackName: "obs" }, { parent: root });
+    new AlertRouting("alerting", { platform, routing, secrets: credentials, alertmanager: alertmanager() }, { parent: root });
+    await settle();
+    const c = recorder.one("docker:index/container:Container", "obs-alertmanager").inputs;
+    expect((unwrap(c.command) as string[]).filter((a) => a.startsWith("--cluster."))).toStrictEqual(["--cluster.listen-address="]);
+    expect(c.ports).toStrictEqual([{ internal: 9093, external: 9093, ip: "127.0.0.1", protocol: "tcp" }]);
+  });
+
+  it("pushes the same routing to Grafana: one contact point per receiver and the same policy tree", async () => {
+    const root = new Root("r5");
+    const platform = new DockerPlatform("docker", { stackName: "obs" }, { parent: root });
+    const grafanaProvider = new grafana.Provider("grafana", { url: "http://127.0.0.1:3000", auth: pulumi.secret("admin:pw") }, { parent: root });
+    new AlertRouting("alerting", { platform, routing, secrets: credentials, alertmanager: alertmanager(), grafanaProvider }, { parent: root });
+    await settle();
+    const contactPoints = recorder.byType("grafana:alerting/contactPoint:ContactPoint");
+    expect(contactPoints.map((c) => c.inputs.name).sort()).toStrictEqual(routing.receivers.map((r) => r.name).sort());
+    // Secret fields hold the real credentials, as secrets.
+    const chat = unwrap(contactPoints.find((c) => c.inputs.name === "chat")!.inputs);
+    expect(chat.slacks[0].url).toBe(credentials["chat.slack[0]"]);
+    expect(leaks()).toStrictEqual([]);
+    const policy = recorder.byType("grafana:alerting/notificationPolicy:NotificationPolicy");
+    expect(policy).toHaveLength(1);
+    expect(unwrap(policy[0].inputs)).toMatchObject(JSON.parse(JSON.stringify(renderGrafanaPolicy(routing))));
+    expect(renderGrafanaContactPoints(routing).map((c) => c.name)).toStrictEqual(routing.receivers.map((r) => r.name));
+    for (const r of [...contactPoints, ...policy]) expect(r.opts?.provider).toBe(grafanaProvider);
+  });
+});
