@@ -1,12 +1,12 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { renderCustomRules } from "../components/render/custom-rules";
+import { CustomRule, renderCustomRules } from "../components/render/custom-rules";
 import { describeWithBinaries } from "./helpers/binaries";
 import { run, tempDir } from "./helpers/promtool";
 
-const rules = [
-  { alert: "HighAuthFailureRate", expr: 'rate(auth_attempts_total{status="failure"}[5m]) > 0.1', for: "2m", severity: "warning" as const, summary: "Auth failures", description: "{{ $value }} failures/s", runbookUrl: "https://runbooks.example.com/auth", labels: { team: "security" } },
+const rules: CustomRule[] = [
+  { alert: "HighAuthFailureRate", expr: 'rate(auth_attempts_total{status="failure"}[5m]) > 0.1', for: "2m", severity: "warning", summary: "Auth failures", description: "{{ $value }} failures/s", runbookUrl: "https://runbooks.example.com/auth", labels: { team: "security" } },
   { record: "job:http_requests:rate5m", expr: "sum by (job) (rate(http_requests_total[5m]))", labels: {} },
 ];
 
