@@ -85,6 +85,7 @@ describe("stack config", () => {
     ["a user alert without a runbook", docker({ rules: { custom: [{ alert: "X", expr: "up == 0", for: "1m", severity: "warning", summary: "s", description: "d" }] } }), [], "observability:rules.custom[0].runbookUrl is required for an alert (every alert carries for, severity, summary, description and runbookUrl)"],
     ["an SLO objective out of range", docker({ rules: { thresholds: { availabilityObjective: 2 } } }), [], "observability:rules.thresholds.availabilityObjective must be a number strictly between 0 and 1, got 2"],
     ["two Alertmanager replicas too many", docker({ alertmanager: { replicas: 9 } }), [], "observability:alertmanager.replicas must be a whole number from 1 to 5"],
+    ["a group interval a clustered Alertmanager cannot honour", docker({ alertmanager: { replicas: 2 }, alerting: { route: { routes: [{ matchers: ['severity="critical"'], groupInterval: "10s" }] } } }), [], 'observability:alerting.route.routes[0].groupInterval: "10s" must be longer than Alertmanager\'s 15s peer timeout when alertmanager.replicas is 2, or a replica can re-send a resolved alert as firing (e.g. 1m)'],
     ["an object where a list belongs", docker({ scrapeTargets: { job: "api" } }), [], "observability:scrapeTargets must be an array, not an object"],
   ])("rejects %s", (_name, raw, secrets, message) => {
     expect(errorsOf(raw, secrets)).toStrictEqual([message]);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AlertingSecrets, secretIssues } from "./alerting";
+import { AlertingSecrets, Route, secretIssues } from "./alerting";
+import { durationSeconds } from "../render/prometheus";
 import { reservedJobNames } from "./jobs";
 import { logsIssues } from "./logs";
 import { hostPortClaims, tracingIssues } from "./tracing";
@@ -118,6 +119,7 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
   }
 
   issues.push(...logsIssues(cfg.logs, secrets), ...tracingIssues(cfg.tracing));
+  if (cfg.alertmanager.enabled && cfg.alertmanager.replicas > 1) issues.push(...clusterIntervalIssues(cfg));
   if (cfg.exporters.postgres.enabled && !secrets.has(secretKeys.postgresDsn)) {
     issues.push([[secretKeys.postgresDsn], `is required when exporters.postgres.enabled is true: pulumi config set --secret ${secretKeys.postgresDsn} 'postgresql://user:password@host:5432/db?sslmode=require'`]);
   }
@@ -131,6 +133,26 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
       issues.push([[secretKeys.redisPassword], `is required when exporters.redis.enabled and exporters.redis.auth are true: pulumi config set --secret ${secretKeys.redisPassword} <password> (or set exporters.redis.auth: false)`]);
     }
   }
+  return issues;
+}
+
+/** Alertmanager's default `--cluster.peer-timeout`: how long a replica waits for an earlier one. */
+const PEER_TIMEOUT_SECONDS = 15;
+
+/**
+ * A clustered Alertmanager waits the peer timeout before sending what an earlier replica may have
+ * sent; with a group interval at or below it, the later replica can send a stale "firing" after
+ * the "resolved" (prometheus/alertmanager#2447). Every route's interval must exceed it.
+ */
+function clusterIntervalIssues(cfg: StackConfig): [(string | number)[], string][] {
+  const issues: [(string | number)[], string][] = [];
+  const visit = (route: { groupInterval?: string; routes?: Route[] }, path: (string | number)[]) => {
+    if (route.groupInterval !== undefined && durationSeconds(route.groupInterval) <= PEER_TIMEOUT_SECONDS) {
+      issues.push([[...path, "groupInterval"], `"${route.groupInterval}" must be longer than Alertmanager's ${PEER_TIMEOUT_SECONDS}s peer timeout when alertmanager.replicas is ${cfg.alertmanager.replicas}, or a replica can re-send a resolved alert as firing (e.g. 1m)`]);
+    }
+    (route.routes ?? []).forEach((child, i) => visit(child, [...path, "routes", i]));
+  };
+  visit(cfg.alerting.route as { groupInterval?: string; routes?: Route[] }, ["alerting", "route"]);
   return issues;
 }
 

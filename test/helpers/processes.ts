@@ -768,3 +768,251 @@ export async function startHttpServer(opts: { status?: number; body?: string } =
   register(handle);
   return handle;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Alertmanager
+// ---------------------------------------------------------------------------------------------
+
+export interface AlertmanagerOptions {
+  /** `alertmanager.yml` (it holds the receivers' secrets: it is written to a temp dir, never logged). */
+  configText: string;
+  /**
+   * Cluster peers (`127.0.0.1:port`, another Alertmanager's `clusterAddress`). Given (even empty)
+   * or with `clusterPort`, the Alertmanager gossips on 127.0.0.1; otherwise clustering is disabled.
+   */
+  peers?: string[];
+  /** Gossip port on 127.0.0.1. Default: a free port when clustered. */
+  clusterPort?: number;
+  /** More flags, e.g. `--cluster.peer-timeout=3s`. */
+  extraArgs?: string[];
+  timeoutMs?: number;
+}
+
+/** A member of the gossip cluster, as `/api/v2/status` lists it. */
+export interface AlertmanagerPeer {
+  name: string;
+  address: string;
+}
+
+export interface AlertmanagerHandle {
+  port: number;
+  /** `http://127.0.0.1:port`; also its `--web.external-url`, so a webhook payload's `externalURL` names the sender. */
+  url: string;
+  /** `127.0.0.1:port`: what Prometheus's `alerting.alertmanagers` static target is. */
+  address: string;
+  /** `127.0.0.1:port` of the gossip listener: what another Alertmanager's `peers` takes. Undefined when not clustered. */
+  clusterAddress: string | undefined;
+  dir: string;
+  configPath: string;
+  configText: string;
+  process: ProcessHandle;
+  stop(): Promise<void>;
+  /** GET an API path (`/api/v2/...`) and return its JSON body; throws on a non-2xx answer. */
+  api<T = unknown>(apiPath: string): Promise<T>;
+  /** The cluster part of `/api/v2/status`: `ready` once the gossip has settled (`disabled` when not clustered). */
+  cluster(): Promise<{ status: string; name?: string; peers: AlertmanagerPeer[] }>;
+}
+
+/**
+ * A real Alertmanager on 127.0.0.1. Clustered, it listens for gossip on 127.0.0.1 and advertises
+ * that address (Alertmanager refuses to guess an advertise address on loopback); not clustered,
+ * `--cluster.listen-address=` (empty) turns gossip off, as a single replica runs in production.
+ */
+export async function startAlertmanager(opts: AlertmanagerOptions): Promise<AlertmanagerHandle> {
+  const dir = tempDir("alertmanager");
+  const configPath = path.join(dir, "alertmanager.yml");
+  fs.writeFileSync(configPath, opts.configText, { mode: 0o600 });
+  const clustered = opts.peers !== undefined || opts.clusterPort !== undefined;
+  const build = (p: number, clusterPort: number | undefined): ProcessOptions => ({
+    name: clusterPort === undefined ? "alertmanager" : `alertmanager(${clusterPort})`,
+    command: "prometheus-alertmanager",
+    args: [
+      `--config.file=${configPath}`,
+      `--storage.path=${path.join(dir, "data")}`,
+      `--web.listen-address=${LOOPBACK}:${p}`,
+      `--web.external-url=http://${LOOPBACK}:${p}`,
+      ...(clusterPort === undefined
+        ? ["--cluster.listen-address="]
+        : [
+            `--cluster.listen-address=${LOOPBACK}:${clusterPort}`,
+            `--cluster.advertise-address=${LOOPBACK}:${clusterPort}`,
+            ...(opts.peers ?? []).map((peer) => `--cluster.peer=${peer}`),
+          ]),
+      ...(opts.extraArgs ?? []),
+    ],
+    cwd: dir,
+    ready: { http: `http://${LOOPBACK}:${p}/-/ready` },
+    timeoutMs: opts.timeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+  });
+  // Two ports to find, so `startOnFreePort`'s retry is repeated here with both.
+  let port = 0;
+  let clusterPort: number | undefined;
+  let proc: ProcessHandle | undefined;
+  for (let attempt = 1; proc === undefined; attempt++) {
+    port = await freePort();
+    clusterPort = opts.clusterPort;
+    if (clustered && clusterPort === undefined) {
+      do clusterPort = await freePort();
+      while (clusterPort === port);
+    }
+    try {
+      proc = await startProcess(build(port, clusterPort));
+    } catch (e) {
+      if (attempt >= 3 || !/address already in use/i.test(String(e))) throw e;
+    }
+  }
+  const url = `http://${LOOPBACK}:${port}`;
+  const api = async <T>(apiPath: string): Promise<T> => {
+    const target = new URL(apiPath, url);
+    const res = await fetch(target, { signal: AbortSignal.timeout(5000) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`GET ${target}: ${res.status}: ${text}`);
+    return JSON.parse(text) as T;
+  };
+  const started = proc;
+  return {
+    port,
+    url,
+    address: `${LOOPBACK}:${port}`,
+    clusterAddress: clusterPort === undefined ? undefined : `${LOOPBACK}:${clusterPort}`,
+    dir,
+    configPath,
+    configText: opts.configText,
+    process: started,
+    stop: () => started.stop(),
+    api,
+    async cluster() {
+      const status = await api<{ cluster: { status: string; name?: string; peers?: AlertmanagerPeer[] | null } }>("/api/v2/status");
+      return { status: status.cluster.status, name: status.cluster.name, peers: status.cluster.peers ?? [] };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process webhook receiver (where Alertmanager's notifications land)
+// ---------------------------------------------------------------------------------------------
+
+/** One alert of an Alertmanager webhook payload (version 4). */
+export interface WebhookAlert {
+  status: "firing" | "resolved";
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+  fingerprint: string;
+}
+
+/** The JSON body Alertmanager's `webhook_configs` POSTs (version 4). */
+export interface WebhookPayload {
+  version: string;
+  groupKey: string;
+  truncatedAlerts: number;
+  status: "firing" | "resolved";
+  receiver: string;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  commonAnnotations: Record<string, string>;
+  /** The sending Alertmanager's `--web.external-url`: tells which replica of a cluster sent it. */
+  externalURL: string;
+  alerts: WebhookAlert[];
+}
+
+export interface Notification {
+  /** `Date.now()` when the request arrived (its headers), before the body was read. */
+  receivedAt: number;
+  /** The request path: one receiver server can stand behind several webhook URLs. */
+  path: string;
+  payload: WebhookPayload;
+}
+
+export interface WebhookReceiverHandle {
+  port: number;
+  /** `http://127.0.0.1:port`; any path under it is accepted. */
+  url: string;
+  /** Every notification so far, in arrival order. */
+  readonly notifications: readonly Notification[];
+  /** Requests that were not a JSON webhook payload (a wrong method, a broken body): should stay empty. */
+  readonly rejected: readonly string[];
+  /** The notifications so far that satisfy `predicate`. */
+  matching(predicate: (n: Notification) => boolean): Notification[];
+  /**
+   * Waits until at least `count` notifications satisfy `predicate` and returns them all (there may
+   * be more than `count`); on timeout the error lists every notification received.
+   */
+  waitForNotifications(count: number, predicate: (n: Notification) => boolean, timeoutMs: number, what?: string): Promise<Notification[]>;
+  stop(): Promise<void>;
+}
+
+/** One line per notification, for failure messages and logs. */
+export function describeNotification(n: Notification): string {
+  const labels = Object.entries(n.payload.groupLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  return `${new Date(n.receivedAt).toISOString()} ${n.path} receiver=${n.payload.receiver} ${n.payload.status} {${labels}} alerts=${n.payload.alerts?.length ?? 0} from ${n.payload.externalURL}`;
+}
+
+/** An HTTP server in this process recording every Alertmanager webhook POST with its arrival time. */
+export async function startWebhookReceiver(): Promise<WebhookReceiverHandle> {
+  const notifications: Notification[] = [];
+  const rejected: string[] = [];
+  const server = http.createServer((req, res) => {
+    const receivedAt = Date.now();
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => (body += chunk));
+    req.on("end", () => {
+      let payload: WebhookPayload | undefined;
+      try {
+        const parsed = JSON.parse(body) as WebhookPayload;
+        if (req.method === "POST" && typeof parsed.status === "string" && Array.isArray(parsed.alerts)) payload = parsed;
+      } catch {
+        // Rejected below.
+      }
+      if (!payload) {
+        rejected.push(`${req.method} ${req.url}: ${body.slice(0, 200)}`);
+        res.writeHead(400, { "content-type": "text/plain" });
+        res.end("expected a POSTed Alertmanager webhook payload\n");
+        return;
+      }
+      notifications.push({ receivedAt, path: req.url ?? "/", payload });
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok\n");
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, LOOPBACK, () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  let stopped: Promise<void> | undefined;
+  const matching = (predicate: (n: Notification) => boolean) => notifications.filter(predicate);
+  const handle: WebhookReceiverHandle = {
+    port,
+    url: `http://${LOOPBACK}:${port}`,
+    notifications,
+    rejected,
+    matching,
+    waitForNotifications: (count, predicate, timeoutMs, what = `${count} matching notification(s)`) =>
+      waitFor(
+        () => {
+          const found = matching(predicate);
+          if (found.length >= count) return found;
+          throw new Error(`${found.length} of ${count} so far; all ${notifications.length} received:\n${notifications.map(describeNotification).join("\n") || "(none)"}`);
+        },
+        timeoutMs,
+        what,
+        100,
+      ),
+    stop: () => {
+      // Alertmanager keeps connections alive; they would hold `close()` open.
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+  register(handle);
+  return handle;
+}
