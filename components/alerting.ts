@@ -1,11 +1,10 @@
-import * as grafana from "@pulumiverse/grafana";
 import * as pulumi from "@pulumi/pulumi";
 import { alertmanagerSpec, alertmanagerPorts } from "./alerting-workloads";
 import { AlertingConfig, AlertingSecrets } from "./config/alerting";
 import { jobNames } from "./config/jobs";
 import { StackConfig } from "./config/schema";
 import { Platform, ScrapeEndpoint, WorkloadSpec } from "./platform/types";
-import { renderAlertmanagerConfig, renderGrafanaContactPoints, renderGrafanaMuteTimings, renderGrafanaPolicy } from "./render/alertmanager";
+import { renderAlertmanagerConfig } from "./render/alertmanager";
 import { ScrapeJob } from "./render/prometheus";
 
 export interface AlertRoutingArgs {
@@ -17,17 +16,12 @@ export interface AlertRoutingArgs {
   secrets: pulumi.Input<AlertingSecrets>;
   /** Alertmanager settings: replicas, retention, storage, host port, resources. */
   alertmanager: StackConfig["alertmanager"];
-  /**
-   * A Grafana provider: when given, the same routing is pushed to that Grafana as contact points,
-   * a notification policy and mute timings, so Grafana-managed alerts route the same way.
-   * Default: none.
-   */
-  grafanaProvider?: grafana.Provider;
 }
 
 /**
- * Alertmanager with the stack's routing, and the same routing in Grafana. Prometheus is wired to
- * every replica (`alertmanagers`), and scrapes them (`scrapeJobs`).
+ * Alertmanager with the stack's routing. Prometheus is wired to every replica (`alertmanagers`)
+ * and scrapes them (`scrapeJobs`). The same routing reaches Grafana as contact points and a
+ * notification policy through `GrafanaStack`'s `alerting` argument.
  */
 export class AlertRouting extends pulumi.ComponentResource {
   /** Every Alertmanager replica, for Prometheus' `alerting:` section. */
@@ -60,23 +54,7 @@ export class AlertRouting extends pulumi.ComponentResource {
     this.address = deployed.address("http");
     this.url = pulumi.output(deployed.publicUrl("http") ?? `http://${this.address}`);
 
-    if (args.grafanaProvider) this.pushToGrafana(name, routing, secrets, args.grafanaProvider);
     this.registerOutputs({ url: this.url });
-  }
-
-  /** The same receivers, routes and mute times as Grafana contact points, policy and mute timings. */
-  private pushToGrafana(name: string, routing: AlertingConfig, secrets: pulumi.Output<AlertingSecrets>, provider: grafana.Provider): void {
-    const opts = { parent: this, provider };
-    const secretFor = (key: string) => pulumi.secret(secrets.apply((s) => s[key]));
-    const muteTimings = renderGrafanaMuteTimings(routing).map((m) => new grafana.alerting.MuteTiming(`${name}-mute-${m.name}`, m, opts));
-    const contactPoints = renderGrafanaContactPoints(routing, secretFor).map(
-      (cp) => new grafana.alerting.ContactPoint(`${name}-contact-${cp.name}`, cp as grafana.alerting.ContactPointArgs, opts),
-    );
-    new grafana.alerting.NotificationPolicy(`${name}-policy`, renderGrafanaPolicy(routing) as grafana.alerting.NotificationPolicyArgs, {
-      ...opts,
-      // The policy names contact points and mute timings: they must exist first.
-      dependsOn: [...contactPoints, ...muteTimings],
-    });
   }
 }
 

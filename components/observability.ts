@@ -1,8 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlertRouting } from "./alerting";
-import { parseStackConfig, PresentSecrets, StackSecrets } from "./config/load";
+import { parseService, parseStackConfig, PresentSecrets, StackSecrets } from "./config/load";
+import { ServiceSpec, ServiceSpecInput } from "./config/services";
 import { thresholdsOf } from "./config/rules";
 import { StackConfig, StackConfigInput } from "./config/schema";
+import { serviceDashboard } from "../dashboards/service";
+import { GrafanaStack } from "./grafana";
 import { LokiStack } from "./loki";
 import { DockerPlatform } from "./platform/docker";
 import { KubernetesPlatform } from "./platform/kubernetes";
@@ -11,6 +14,7 @@ import { PrometheusStack } from "./prometheus";
 import { CUSTOM_RULES_FILE, CustomRule, renderCustomRules } from "./render/custom-rules";
 import { ScrapeJob } from "./render/prometheus";
 import { renderRuleFiles } from "./render/rules";
+import { renderServiceRules, SERVICE_RULES_FILE } from "./render/service-rules";
 import { TracingStack } from "./tracing";
 
 export interface ObservabilityStackArgs {
@@ -36,10 +40,15 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   public readonly alerting?: AlertRouting;
   public readonly logs?: LokiStack;
   public readonly tracing?: TracingStack;
+  public readonly grafana?: GrafanaStack;
   /** Every URL a user opens, by name. */
   public readonly urls: pulumi.Output<Record<string, string>>;
   /** Where applications send telemetry: OTLP (gRPC, HTTP) and the Loki push API. */
   public readonly endpoints: Record<string, string>;
+  /** The services monitored so far (config `services` and `monitorService`). */
+  public readonly services: ServiceSpec[] = [];
+  private sealed = false;
+  private seal!: () => void;
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate first: a bad config must fail before any resource, this one included, is registered.
@@ -63,6 +72,18 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             networkPolicies: config.kubernetes.networkPolicies,
             storageClass: config.kubernetes.storageClass,
           }, { parent: this });
+
+    // The services' jobs and rules are rendered once the program has added them all: the config
+    // files are Outputs that resolve when the stack is sealed, right after the program's turn.
+    const servicesDone = new Promise<ServiceSpec[]>((resolve) => {
+      this.seal = () => {
+        this.sealed = true;
+        resolve([...this.services]);
+      };
+    });
+    const services = pulumi.output(servicesDone);
+    let resolveGrafanaJobs!: (jobs: ScrapeJob[]) => void;
+    const grafanaJobs = pulumi.output(new Promise<ScrapeJob[]>((resolve) => (resolveGrafanaJobs = resolve)));
 
     const extraJobs: ScrapeJob[] = [];
     let alertmanagers: ScrapeEndpoint[] = [];
@@ -114,15 +135,63 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       scrapeTargets: config.scrapeTargets,
       postgresDsn: secrets.postgresDsn,
       redisPassword: secrets.redisPassword,
-      ruleFiles: ruleFilesOf(config),
+      ruleFiles: ruleFilesOf(config, services),
       alertmanagers,
       extraJobs,
+      // Grafana is built after Prometheus (it needs Prometheus' address); its job joins late.
+      lateJobs: pulumi.all([services, grafanaJobs]).apply(([list, grafana]) => [...grafana, ...list.map(scrapeJobOf)]),
       exemplars: config.tracing.enabled,
     }, { parent: this });
     urls.prometheus = this.prometheus.url;
 
+    if (config.grafana.enabled) {
+      this.grafana = new GrafanaStack(`${name}-grafana`, {
+        platform: this.platform,
+        grafana: config.grafana,
+        adminPassword: secrets.grafanaAdminPassword,
+        token: secrets.grafanaToken,
+        datasources: {
+          prometheusUrl: `http://${this.prometheus.address}`,
+          lokiUrl: this.logs ? `http://${this.logs.lokiAddress}` : undefined,
+          tracesUrl: this.tracing ? `http://${this.tracing.traceBackendAddress}` : undefined,
+          tracesBackend: this.tracing?.backend,
+          alertmanagerUrl: this.alerting ? `http://${this.alerting.address}` : undefined,
+        },
+        // The one routing definition, so Grafana-managed alerts route like Alertmanager's.
+        alerting: this.alerting ? { config: config.alerting, secrets: pulumi.output(secrets.alertingSecrets ?? {}) as pulumi.Output<Record<string, string>> } : undefined,
+      }, { parent: this });
+      urls.grafana = this.grafana.url;
+    }
+    resolveGrafanaJobs(this.grafana?.scrapeJobs ?? []);
+
     this.urls = pulumi.output(urls) as pulumi.Output<Record<string, string>>;
+    for (const svc of config.services) this.addService(svc);
+    // The program adds its services in the turn that builds the stack; then the files are final.
+    setImmediate(() => this.seal());
     this.registerOutputs({ urls: this.urls, endpoints: this.endpoints });
+  }
+
+  /**
+   * Onboards a service: its scrape job (fixed targets or Kubernetes pods by selector), its SLO
+   * burn-rate alerts carrying its `team` label (a route must deliver that team's alerts), and its
+   * RED dashboard. Same schema and renderers as the `services:` config key.
+   *
+   * Call it in the same turn that builds the stack (at the top level of the program); later calls
+   * are rejected, because the configs they would change are already rendered.
+   */
+  monitorService(service: ServiceSpecInput): ServiceSpec {
+    if (this.sealed) {
+      throw new Error(`monitorService("${(service as { name?: string }).name}"): the stack's configs are already rendered; call monitorService at the top level of the program, right after building the stack`);
+    }
+    const parsed = parseService(this.config, service, this.services.map((s) => s.name));
+    this.addService(parsed);
+    return parsed;
+  }
+
+  private addService(service: ServiceSpec): void {
+    this.services.push(service);
+    // Its job and rules join Prometheus' files when the stack is sealed; its dashboard goes now.
+    this.grafana?.addDashboard(serviceDashboard(service.name));
   }
 
   /** Every workload the stack deploys, for footprint accounting and tests. */
@@ -132,6 +201,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       ...(this.alerting?.workloads ?? []),
       ...(this.logs?.workloads ?? []),
       ...(this.tracing?.workloads ?? []),
+      ...(this.grafana?.workloads ?? []),
     ];
   }
 }
@@ -142,11 +212,27 @@ function presentSecrets(secrets: StackSecrets): PresentSecrets {
   return { names, alertingKeys: Object.keys(secrets.alertingSecrets ?? {}) };
 }
 
-/** The stack's rule files (rendered with the configured thresholds) and the user's rules. */
-function ruleFilesOf(config: StackConfig): Record<string, string> {
-  const files = renderRuleFiles(thresholdsOf(config.rules));
+/**
+ * The stack's rule files (rendered with the configured thresholds), the user's rules, and the
+ * monitored services' SLO rules; the stack-wide SLO group leaves those services to their own.
+ */
+function ruleFilesOf(config: StackConfig, services: pulumi.Output<ServiceSpec[]>): Record<string, pulumi.Input<string>> {
+  const t = thresholdsOf(config.rules);
+  const files: Record<string, pulumi.Input<string>> = renderRuleFiles(t);
   // Without Alertmanager its own alerts have nothing to watch.
   if (!config.alertmanager.enabled) delete files["alertmanager.yml"];
   if (config.rules.custom.length > 0) files[CUSTOM_RULES_FILE] = renderCustomRules(config.rules.custom as CustomRule[]);
+  const withSlo = services.apply((list) => list.filter((s) => s.slo).map((s) => s.name));
+  files["http-slo.yml"] = withSlo.apply((names) => renderRuleFiles(t, { sloExclude: names })["http-slo.yml"]);
+  files[SERVICE_RULES_FILE] = services.apply((list) => renderServiceRules(list, t));
   return files;
+}
+
+/** A monitored service's scrape job; its targets carry `service` (and `team`) labels. */
+export function scrapeJobOf(svc: ServiceSpec): ScrapeJob {
+  const labels = { service: svc.name, ...(svc.team ? { team: svc.team } : {}) };
+  const common = { name: svc.name, metricsPath: svc.metricsPath, scheme: svc.scheme, labels, ...(svc.interval ? { interval: svc.interval } : {}) };
+  return svc.kubernetes
+    ? { kind: "kubernetes-selector", namespace: svc.kubernetes.namespace, selector: svc.kubernetes.selector, portName: svc.kubernetes.port, ...common }
+    : { kind: "targets", endpoint: { kind: "static", targets: svc.targets! }, ...common };
 }

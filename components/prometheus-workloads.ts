@@ -178,7 +178,7 @@ export function prometheusSpec(
   cfg: StackConfig["prometheus"],
   caps: PlatformCapabilities,
   configText: pulumi.Input<string>,
-  ruleFiles: Record<string, string>,
+  ruleFiles: Record<string, pulumi.Input<string>>,
   readsKubernetesApi: boolean,
   exemplars = false,
 ): WorkloadSpec {

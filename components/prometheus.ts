@@ -31,14 +31,19 @@ export interface PrometheusStackArgs {
   postgresDsn?: pulumi.Input<string>;
   /** The Redis password; required (a Pulumi secret) when `exporters.redis.enabled` and `auth`. */
   redisPassword?: pulumi.Input<string>;
-  /** Rule files by file name (`node.yml` → text), loaded by Prometheus. Default none. */
-  ruleFiles?: Record<string, string>;
+  /**
+   * Rule files by file name (`node.yml` → text), loaded by Prometheus. A text may be an Output
+   * that resolves later (the monitored services' rules). Default none.
+   */
+  ruleFiles?: Record<string, pulumi.Input<string>>;
   /** Alertmanagers Prometheus sends alerts to. Default none. */
   alertmanagers?: ScrapeEndpoint[];
   /** Scrape jobs for workloads other components deploy (Alertmanager, Loki, ...). Default none. */
   extraJobs?: ScrapeJob[];
   /** Store exemplars (trace ids on histogram samples), for metrics-to-traces links. Default false. */
   exemplars?: boolean;
+  /** Scrape jobs known only after construction (the services `monitorService` adds). Default none. */
+  lateJobs?: pulumi.Input<ScrapeJob[]>;
 }
 
 /**
@@ -51,8 +56,8 @@ export class PrometheusStack extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** `host:port` of Prometheus for the stack's other workloads (Grafana's datasource). */
   public readonly address: string;
-  /** The rendered `prometheus.yml`. */
-  public readonly configText: string;
+  /** The rendered `prometheus.yml` (an Output: the monitored services' jobs are added last). */
+  public readonly configText: pulumi.Output<string>;
   /** Every workload this component deployed, for footprint accounting and tests. */
   public readonly workloads: WorkloadSpec[] = [];
 
@@ -116,14 +121,16 @@ export class PrometheusStack extends pulumi.ComponentResource {
     jobs.push(...(args.extraJobs ?? []));
 
     const ruleFiles = args.ruleFiles ?? {};
-    this.configText = renderPrometheusConfig({
-      scrapeInterval: args.prometheus.scrapeInterval,
-      evaluationInterval: args.prometheus.evaluationInterval,
-      externalLabels: args.prometheus.externalLabels,
-      ruleFiles: Object.keys(ruleFiles).length > 0 ? ["rules/*.yml"] : [],
-      alertmanagers: args.alertmanagers ?? [],
-      jobs,
-    });
+    this.configText = pulumi.output(args.lateJobs ?? []).apply((late) =>
+      renderPrometheusConfig({
+        scrapeInterval: args.prometheus.scrapeInterval,
+        evaluationInterval: args.prometheus.evaluationInterval,
+        externalLabels: args.prometheus.externalLabels,
+        ruleFiles: Object.keys(ruleFiles).length > 0 ? ["rules/*.yml"] : [],
+        alertmanagers: args.alertmanagers ?? [],
+        jobs: [...jobs, ...(late as ScrapeJob[])],
+      }),
+    );
     const prometheus = deploy(prometheusSpec(args.prometheus, caps, this.configText, ruleFiles, discovery.kind === "kubernetes", args.exemplars ?? false));
     this.address = prometheus.address("http");
     this.url = pulumi.output(prometheus.publicUrl("http") ?? `http://${this.address}`);

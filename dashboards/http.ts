@@ -1,4 +1,5 @@
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
+import { defaultThresholds } from "../components/render/rules";
 import { Dashboard, FOLDERS, buildDashboard, newDashboard, promQuery as q, promVariable, statPanel, timeseriesPanel } from "./common";
 
 /**
@@ -7,8 +8,11 @@ import { Dashboard, FOLDERS, buildDashboard, newDashboard, promQuery as q, promV
  * A service is a scrape `job`: every instrumented service has one, whatever its own labels are.
  */
 
-/** Label carrying the HTTP status on `http_requests_total` (prom-client's convention). */
-export const STATUS_LABEL = "status_code";
+/**
+ * Label carrying the HTTP status on `http_requests_total`: the SLO rules' default
+ * (`defaultThresholds.httpStatusLabel`), so the dashboard and the burn-rate alerts count the same errors.
+ */
+export const STATUS_LABEL = defaultThresholds.httpStatusLabel;
 
 const sel = `job=~"$service"`;
 const rate = (matchers: string) => `sum by (job) (rate(http_requests_total{${matchers}}[$__rate_interval]))`;

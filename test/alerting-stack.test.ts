@@ -1,4 +1,3 @@
-import * as grafana from "@pulumiverse/grafana";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, plainOccurrences, settle, unwrap } from "./helpers/mocks";
 
@@ -8,7 +7,6 @@ import { exampleAlerting, parseAlerting } from "../components/config/alerting";
 import { parseStackConfig } from "../components/config/load";
 import { DockerPlatform } from "../components/platform/docker";
 import { KubernetesPlatform } from "../components/platform/kubernetes";
-import { renderGrafanaContactPoints, renderGrafanaPolicy } from "../components/render/alertmanager";
 
 const routing = parseAlerting(exampleAlerting);
 const credentials: Record<string, string> = {
@@ -80,22 +78,4 @@ describe("AlertRouting", () => {
     expect(c.ports).toStrictEqual([{ internal: 9093, external: 9093, ip: "127.0.0.1", protocol: "tcp" }]);
   });
 
-  it("pushes the same routing to Grafana: one contact point per receiver and the same policy tree", async () => {
-    const root = new Root("r5");
-    const platform = new DockerPlatform("docker", { stackName: "obs" }, { parent: root });
-    const grafanaProvider = new grafana.Provider("grafana", { url: "http://127.0.0.1:3000", auth: pulumi.secret("admin:pw") }, { parent: root });
-    new AlertRouting("alerting", { platform, routing, secrets: credentials, alertmanager: alertmanager(), grafanaProvider }, { parent: root });
-    await settle();
-    const contactPoints = recorder.byType("grafana:alerting/contactPoint:ContactPoint");
-    expect(contactPoints.map((c) => c.inputs.name).sort()).toStrictEqual(routing.receivers.map((r) => r.name).sort());
-    // Secret fields hold the real credentials, as secrets.
-    const chat = unwrap(contactPoints.find((c) => c.inputs.name === "chat")!.inputs);
-    expect(chat.slacks[0].url).toBe(credentials["chat.slack[0]"]);
-    expect(leaks()).toStrictEqual([]);
-    const policy = recorder.byType("grafana:alerting/notificationPolicy:NotificationPolicy");
-    expect(policy).toHaveLength(1);
-    expect(unwrap(policy[0].inputs)).toMatchObject(JSON.parse(JSON.stringify(renderGrafanaPolicy(routing))));
-    expect(renderGrafanaContactPoints(routing).map((c) => c.name)).toStrictEqual(routing.receivers.map((r) => r.name));
-    for (const r of [...contactPoints, ...policy]) expect(r.opts?.provider).toBe(grafanaProvider);
-  });
 });

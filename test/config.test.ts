@@ -37,6 +37,7 @@ describe("stack config", () => {
     const cfg = parseStackConfig(
       {
         platform: "kubernetes",
+        grafana: { url: "https://grafana.example.com" },
         prometheus: { retention: "30d", retentionSize: "50GB", externalLabels: { cluster: "prod" }, scrapeInterval: "30s" },
         exporters: { postgres: { enabled: true }, redis: { enabled: true, address: "redis://redis:6379" }, blackbox: { http: ["https://example.com/health"], tcp: ["db:5432"] } },
         scrapeTargets: [{ job: "api", targets: ["api:4000"], labels: { team: "core" } }],
@@ -56,7 +57,7 @@ describe("stack config", () => {
     ["a zero duration", docker({ prometheus: { scrapeInterval: "0s" } }), [], 'observability:prometheus.scrapeInterval: "0s" is not a duration (e.g. 15d, 12h, 30s)'],
     ["an unknown exporter", docker({ exporters: { mysql: { enabled: true } } }), [], 'observability:exporters.mysql: "mysql" is not a known exporter (exporters: blackbox, cadvisor, kubeStateMetrics, node, postgres, redis)'],
     ["a typo in a field", docker({ prometheus: { retension: "30d" } }), [], 'observability:prometheus.retension: "retension" is not a known field (fields: enableAdminApi, enableLifecycle, evaluationInterval, externalLabels, hostPort, resources, retention, retentionSize, scrapeInterval, storageSize)'],
-    ["an unknown top-level key", docker({ prometeus: {} }), [], 'observability:prometeus: "prometeus" is not a known field (fields: alerting, alertmanager, docker, exporters, kubernetes, logs, name, platform, prometheus, rules, scrapeTargets, tracing)'],
+    ["an unknown top-level key", docker({ prometeus: {} }), [], 'observability:prometeus: "prometeus" is not a known field (fields: alerting, alertmanager, docker, exporters, grafana, kubernetes, logs, name, platform, prometheus, rules, scrapeTargets, services, tracing)'],
     ["two scrape jobs with one name", docker({ scrapeTargets: [{ job: "api", targets: ["a:1"] }, { job: "api", targets: ["b:1"] }] }), [], 'observability:scrapeTargets[1].job: "api" is already the job of scrapeTargets[0]; job names must be unique'],
     ["a job that reuses a stack job's name", docker({ scrapeTargets: [{ job: "node-exporter", targets: ["a:1"] }] }), [], 'observability:scrapeTargets[0].job: "node-exporter" is the name of a job the stack runs itself; choose another (reserved: alertmanager, alloy, blackbox-exporter, blackbox-http, blackbox-tcp, cadvisor, discovered, docker-socket-proxy, grafana, jaeger, kube-state-metrics, loki, node-exporter, otel-collector, postgres-exporter, prometheus, redis-exporter, spanmetrics, tempo)'],
     ["an invalid label name", docker({ prometheus: { externalLabels: { "1bad": "x" } } }), [], 'observability:prometheus.externalLabels["1bad"]: "1bad" is not a valid label name (letters, digits and _, not starting with a digit or __)'],
@@ -108,6 +109,6 @@ describe("stack config", () => {
   });
 
   it("does not publish the same port twice on Kubernetes, where host ports do not exist", () => {
-    expect(() => parseStackConfig({ platform: "kubernetes", exporters: { node: { hostPort: 9090 } } }, given())).not.toThrow();
+    expect(() => parseStackConfig({ platform: "kubernetes", grafana: { url: "https://grafana.example.com" }, exporters: { node: { hostPort: 9090 } } }, given())).not.toThrow();
   });
 });

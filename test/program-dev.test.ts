@@ -21,6 +21,7 @@ describe("the dev stack (Docker)", () => {
       "obs-dev-blackbox-exporter",
       "obs-dev-cadvisor",
       "obs-dev-docker-socket-proxy",
+      "obs-dev-grafana",
       "obs-dev-jaeger",
       "obs-dev-loki",
       "obs-dev-node-exporter",
@@ -40,7 +41,7 @@ describe("the dev stack (Docker)", () => {
 
   it("pins every image to a version from components/versions.ts", () => {
     const all = images(recorder.resources);
-    expect(all.length).toBe(10);
+    expect(all.length).toBe(11);
     expect(all.filter((i) => !isPinned(i))).toStrictEqual([]);
   });
 
@@ -50,6 +51,7 @@ describe("the dev stack (Docker)", () => {
       .sort();
     expect(published).toStrictEqual([
       "obs-dev-alertmanager 127.0.0.1:9093",
+      "obs-dev-grafana 127.0.0.1:3000",
       "obs-dev-jaeger 127.0.0.1:16686",
       "obs-dev-loki 127.0.0.1:3100",
       "obs-dev-otel-collector 127.0.0.1:4317",
@@ -63,6 +65,7 @@ describe("the dev stack (Docker)", () => {
     expect(volumes.map((v) => v.inputs.name).sort()).toStrictEqual([
       "obs-dev-alertmanager-data",
       "obs-dev-alloy-data",
+      "obs-dev-grafana-data",
       "obs-dev-jaeger-data",
       "obs-dev-loki-data",
       "obs-dev-prometheus-data",
@@ -86,6 +89,7 @@ describe("the dev stack (Docker)", () => {
     const urls = await new Promise((resolve) => (outputs.urls as pulumi.Output<unknown>).apply(resolve));
     expect(urls).toStrictEqual({
       alertmanager: "http://127.0.0.1:9093",
+      grafana: "http://127.0.0.1:3000",
       jaeger: "http://127.0.0.1:16686",
       loki: "http://127.0.0.1:3100",
       prometheus: "http://127.0.0.1:9090",

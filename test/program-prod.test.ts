@@ -1,4 +1,4 @@
-import { MockRecorder, plainOccurrences } from "./helpers/mocks";
+import { generatedPassword, MockRecorder, plainOccurrences, unwrap } from "./helpers/mocks";
 import { images, runProgram } from "./helpers/program";
 import { testAlertingSecrets, testSecrets } from "./helpers/stack-files";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
@@ -14,7 +14,7 @@ describe("the prod stack (Kubernetes)", () => {
   const names = (kind: string) => recorder.byType(`kubernetes:apps/v1:${kind}`).map((r) => r.inputs.metadata.labels["app.kubernetes.io/name"]).sort();
 
   it("runs stateful workloads as StatefulSets, host agents as DaemonSets and the rest as Deployments", () => {
-    expect(names("StatefulSet")).toStrictEqual(["alertmanager", "jaeger", "loki", "prometheus"]);
+    expect(names("StatefulSet")).toStrictEqual(["alertmanager", "grafana", "jaeger", "loki", "prometheus"]);
     expect(names("DaemonSet")).toStrictEqual(["alloy", "node-exporter"]);
     expect(names("Deployment")).toStrictEqual(["blackbox-exporter", "kube-state-metrics", "otel-collector", "postgres-exporter", "redis-exporter"]);
   });
@@ -40,7 +40,7 @@ describe("the prod stack (Kubernetes)", () => {
 
   it("pins every image", () => {
     const all = images(recorder.resources);
-    expect(all.length).toBe(11);
+    expect(all.length).toBe(12);
     expect(all.filter((i) => !isPinned(i))).toStrictEqual([]);
   });
 
@@ -50,6 +50,13 @@ describe("the prod stack (Kubernetes)", () => {
       const leaks = recorder.resources.flatMap((r) => plainOccurrences(r.inputs, secret).map((p) => `${r.type} ${r.name} ${p}`));
       expect(leaks).toStrictEqual([]);
     }
+    // Grafana's generated admin password reaches Grafana, and only ever as a secret.
+    const password = generatedPassword("observability-grafana-admin-password");
+    expect(recorder.resources.filter((r) => JSON.stringify(unwrap(r.inputs)).includes(password)).map((r) => r.type).sort()).toStrictEqual([
+      "kubernetes:core/v1:Secret",
+      "pulumi:providers:grafana",
+    ]);
+    expect(recorder.resources.flatMap((r) => plainOccurrences(r.inputs, password).map((p) => `${r.type} ${r.name} ${p}`))).toStrictEqual([]);
     // The exporters' credentials and Alertmanager's rendered config each live in a Secret.
     expect(recorder.byType("kubernetes:core/v1:Secret").length).toBeGreaterThanOrEqual(3);
   });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { installMocks, MockRecorder, plainOccurrences, settle, unwrap } from "./helpers/mocks";
+import { installMocks, MockRecorder, plainOccurrences, resolveOutput, settle, unwrap } from "./helpers/mocks";
 
 // Mocks first: the components are imported after them.
 const recorder: MockRecorder = installMocks({ stack: "test" });
@@ -11,7 +11,7 @@ const DSN = "postgresql://exporter:pg-Pass-123@db:5432/app?sslmode=disable";
 const REDIS_PASSWORD = "redis-Pass-456";
 
 // The metrics pillar alone: the other pillars have their own tests.
-const metricsOnly = { alertmanager: { enabled: false }, logs: { enabled: false }, tracing: { enabled: false } };
+const metricsOnly = { alertmanager: { enabled: false }, logs: { enabled: false }, tracing: { enabled: false }, grafana: { enabled: false } };
 
 function build(config: Record<string, unknown>, secrets: Record<string, string> = {}): ObservabilityStack {
   return new ObservabilityStack(
@@ -22,7 +22,8 @@ function build(config: Record<string, unknown>, secrets: Record<string, string> 
 }
 
 const containerNames = () => recorder.byType("docker:index/container:Container").map((c) => c.inputs.name).sort();
-const jobsOf = (stack: ObservabilityStack) => (yaml.load(stack.prometheus.configText) as any).scrape_configs.map((j: any) => j.job_name);
+const configOf = async (stack: ObservabilityStack) => yaml.load(await resolveOutput(stack.prometheus.configText)) as any;
+const jobsOf = async (stack: ObservabilityStack) => (await configOf(stack)).scrape_configs.map((j: any) => j.job_name);
 
 beforeEach(() => recorder.reset());
 
@@ -31,7 +32,7 @@ describe("PrometheusStack on Docker", () => {
     const stack = build({ platform: "docker", name: "t", exporters: { node: { enabled: false }, cadvisor: { enabled: false } } });
     await settle();
     expect(containerNames()).toStrictEqual(["t-blackbox-exporter", "t-docker-socket-proxy", "t-prometheus"]);
-    expect(jobsOf(stack)).toStrictEqual(["prometheus", "blackbox-exporter", "discovered"]);
+    expect(await jobsOf(stack)).toStrictEqual(["prometheus", "blackbox-exporter", "discovered"]);
   });
 
   it("deploys and scrapes every exporter that is switched on", async () => {
@@ -46,8 +47,8 @@ describe("PrometheusStack on Docker", () => {
     );
     await settle();
     expect(containerNames()).toStrictEqual(["t-blackbox-exporter", "t-cadvisor", "t-docker-socket-proxy", "t-node-exporter", "t-postgres-exporter", "t-prometheus", "t-redis-exporter"]);
-    expect(jobsOf(stack)).toStrictEqual(["prometheus", "node-exporter", "cadvisor", "postgres-exporter", "redis-exporter", "blackbox-exporter", "blackbox-http", "blackbox-tcp", "discovered", "api"]);
-    const targets = (yaml.load(stack.prometheus.configText) as any).scrape_configs.find((j: any) => j.job_name === "postgres-exporter").static_configs[0].targets;
+    expect(await jobsOf(stack)).toStrictEqual(["prometheus", "node-exporter", "cadvisor", "postgres-exporter", "redis-exporter", "blackbox-exporter", "blackbox-http", "blackbox-tcp", "discovered", "api"]);
+    const targets = (await configOf(stack)).scrape_configs.find((j: any) => j.job_name === "postgres-exporter").static_configs[0].targets;
     expect(targets).toStrictEqual(["postgres-exporter:9187"]);
   });
 
@@ -81,7 +82,7 @@ describe("PrometheusStack on Docker", () => {
     await settle();
     const prometheus = recorder.byType("docker:index/container:Container").find((c) => c.inputs.name === "t-prometheus")!;
     const uploads: { file: string; content: string }[] = unwrap(prometheus.inputs.uploads);
-    expect(uploads.find((u) => u.file === "/etc/prometheus/prometheus.yml")?.content).toBe(stack.prometheus.configText);
+    expect(uploads.find((u) => u.file === "/etc/prometheus/prometheus.yml")?.content).toBe(await resolveOutput(stack.prometheus.configText));
     expect(uploads.filter((u) => u.file.startsWith("/etc/prometheus/rules/")).length).toBeGreaterThanOrEqual(5);
   });
 });
@@ -92,7 +93,7 @@ describe("PrometheusStack on Kubernetes", () => {
     await settle();
     const workloads = ["Deployment", "StatefulSet", "DaemonSet"].flatMap((k) => recorder.byType(`kubernetes:apps/v1:${k}`)).map((r) => r.inputs.metadata.labels["app.kubernetes.io/name"]).sort();
     expect(workloads).toStrictEqual(["blackbox-exporter", "kube-state-metrics", "node-exporter", "prometheus"]);
-    expect(jobsOf(stack)).toStrictEqual(["prometheus", "node-exporter", "cadvisor", "kube-state-metrics", "blackbox-exporter", "discovered"]);
+    expect(await jobsOf(stack)).toStrictEqual(["prometheus", "node-exporter", "cadvisor", "kube-state-metrics", "blackbox-exporter", "discovered"]);
   });
 
   it("gives Prometheus a ServiceAccount that may only read what discovery needs", async () => {

@@ -1,6 +1,7 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { installMocks, settle } from "./helpers/mocks";
+import { installMocks, resolveOutput, settle } from "./helpers/mocks";
 import { describeWithBinaries } from "./helpers/binaries";
 import { promtoolCheckConfig, run, tempDir } from "./helpers/promtool";
 import { stackFileRaw, stackFileSecrets } from "./helpers/stack-files";
@@ -22,9 +23,9 @@ describeWithBinaries("the dev and prod stacks' rendered configs, read by the rea
     const ruleFiles = stack.prometheus.workloads
       .find((w) => w.name === "prometheus")!
       .files!.filter((f) => f.path.includes("/rules/"))
-      .map((f) => [path.basename(f.path), f.content as string]);
+      .map(async (f) => [path.basename(f.path), await resolveOutput(pulumi.output(f.content))] as const);
     expect(ruleFiles.length).toBeGreaterThanOrEqual(9);
-    const result = promtoolCheckConfig(stack.prometheus.configText, Object.fromEntries(ruleFiles));
+    const result = promtoolCheckConfig(await resolveOutput(stack.prometheus.configText), Object.fromEntries(await Promise.all(ruleFiles)));
     expect(result.output).toMatch(/SUCCESS: \d+ rule files found/);
     expect(result.code).toBe(0);
     expect(result.sdProblems).toStrictEqual([]);
@@ -58,7 +59,7 @@ describe("the stacks' Prometheus wiring", () => {
   it("sends alerts to every Alertmanager replica and scrapes every component the stack deploys", async () => {
     const { stack } = await rendered("prod");
     const yaml = await import("js-yaml");
-    const cfg = yaml.load(stack.prometheus.configText) as any;
+    const cfg = yaml.load(await resolveOutput(stack.prometheus.configText)) as any;
     expect(cfg.alerting.alertmanagers).toHaveLength(1);
     expect(cfg.alerting.alertmanagers[0].kubernetes_sd_configs[0].selectors).toStrictEqual([{ role: "pod", label: "app.kubernetes.io/name=alertmanager" }]);
     const jobs: string[] = cfg.scrape_configs.map((j: any) => j.job_name);

@@ -32,7 +32,7 @@ describe("renderCollectorConfig", () => {
     const cfg = collector();
     expect(cfg.service.pipelines.traces).toStrictEqual({ receivers: ["otlp", "zipkin"], processors: ["memory_limiter", "batch"], exporters: ["spanmetrics", "otlp/backend"] });
     expect(cfg.service.pipelines.metrics).toStrictEqual({ receivers: ["otlp", "spanmetrics"], processors: ["memory_limiter", "batch"], exporters: ["prometheus"] });
-    expect(cfg.connectors.spanmetrics).toMatchObject({ namespace: SPANMETRICS.namespace, exemplars: { enabled: true }, histogram: { unit: "ms" } });
+    expect(cfg.connectors.spanmetrics).toMatchObject({ namespace: SPANMETRICS.namespace, exemplars: { enabled: true }, histogram: { unit: "s" } });
     expect(cfg.exporters.prometheus).toStrictEqual({ endpoint: "0.0.0.0:8889", enable_open_metrics: true, resource_to_telemetry_conversion: { enabled: false } });
     expect(cfg.processors.tail_sampling).toBeUndefined();
   });
@@ -118,11 +118,12 @@ describe("renderTempoConfig", () => {
 });
 
 describe("correlations", () => {
-  it.each(["jaeger", "tempo"] as const)("with %s: exemplars, derived fields and trace links point at stable uids", (backend) => {
+  it.each(["jaeger", "tempo"] as const)("with %s: exemplars, derived fields and trace links point at the one traces uid", (backend) => {
     const c = correlations(backend);
-    expect(c.prometheus.exemplarTraceIdDestinations).toStrictEqual([{ datasourceUid: backend, name: "trace_id" }]);
-    expect(c.loki.derivedFields).toStrictEqual([{ name: "TraceID", matcherType: "label", matcherRegex: "trace_id", datasourceUid: backend, url: "${__value.raw}", urlDisplayLabel: "View trace" }]);
-    expect(c.traces.uid).toBe(DATASOURCE_UIDS[backend]);
+    expect(c.prometheus.exemplarTraceIdDestinations).toStrictEqual([{ datasourceUid: "traces", name: "trace_id" }]);
+    expect(c.loki.derivedFields).toStrictEqual([{ name: "TraceID", matcherType: "label", matcherRegex: "trace_id", datasourceUid: "traces", url: "${__value.raw}", urlDisplayLabel: "View trace" }]);
+    expect(c.traces.type).toBe(backend);
+    expect(c.traces.uid).toBe(DATASOURCE_UIDS.traces);
     expect(c.traces.jsonData.tracesToLogsV2).toMatchObject({ datasourceUid: "loki", filterByTraceID: true, tags: [{ key: "service.name", value: "service" }] });
     expect(c.traces.jsonData.tracesToMetrics.datasourceUid).toBe("prometheus");
   });
@@ -130,7 +131,7 @@ describe("correlations", () => {
   it("queries the spanmetrics series by name, and each query is valid PromQL once Grafana fills in the tags", () => {
     const queries = correlations("jaeger").traces.jsonData.tracesToMetrics.queries;
     expect(queries.map((q) => q.query).join(" ")).toContain("traces_span_metrics_calls_total");
-    expect(queries.map((q) => q.query).join(" ")).toContain("traces_span_metrics_duration_milliseconds_bucket");
+    expect(queries.map((q) => q.query).join(" ")).toContain("traces_span_metrics_duration_seconds_bucket");
     for (const { query } of queries) {
       const filled = query.replace("$__tags", 'service_name="checkout"');
       let errors = 0;

@@ -51,7 +51,7 @@ describe("TracingStack on Docker", () => {
       { kind: "targets", name: "spanmetrics", endpoint: { kind: "static", targets: ["otel-collector:8889"] } },
       { kind: "targets", name: "jaeger", endpoint: { kind: "static", targets: ["jaeger:8888"] } },
     ]);
-    expect(stack.correlations.traces.uid).toBe("jaeger");
+    expect([stack.correlations.traces.uid, stack.correlations.traces.type]).toStrictEqual(["traces", "jaeger"]);
   });
 
   it("switches to Tempo, with its API on 3200, and forwards OTLP logs to Loki when asked", async () => {
@@ -66,7 +66,7 @@ describe("TracingStack on Docker", () => {
     expect(collector.processors.tail_sampling.policies[2].probabilistic.sampling_percentage).toBe(20);
     expect(collector.exporters["otlphttp/loki"].endpoint).toBe("http://loki:3100/otlp");
     expect(stack.scrapeJobs[2]).toStrictEqual({ kind: "targets", name: "tempo", endpoint: { kind: "static", targets: ["tempo:3200"] } });
-    expect(stack.correlations.prometheus.exemplarTraceIdDestinations[0].datasourceUid).toBe("tempo");
+    expect(stack.correlations.prometheus.exemplarTraceIdDestinations[0].datasourceUid).toBe("traces");
   });
 
   it("gives no tracing workload the Docker socket or any host path", async () => {

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { AlertingSecrets, Route, secretIssues } from "./alerting";
 import { durationSeconds } from "../render/prometheus";
 import { reservedJobNames } from "./jobs";
+import { serviceSchema, ServiceSpec } from "./services";
+import { grafanaHostPortClaims, grafanaIssues } from "./grafana";
 import { logsIssues } from "./logs";
 import { hostPortClaims, tracingIssues } from "./tracing";
 import { secretKeys, StackConfig, stackConfigSchema } from "./schema";
@@ -30,6 +32,10 @@ export interface StackSecrets {
   /** Loki's S3 credentials, when `logs.storage.type` is `s3`. */
   lokiS3AccessKeyId?: pulumi.Input<string>;
   lokiS3SecretAccessKey?: pulumi.Input<string>;
+  /** The admin password of a deployed Grafana; generated when absent. */
+  grafanaAdminPassword?: pulumi.Input<string>;
+  /** A service-account token of an existing Grafana (`grafana.mode: existing`). */
+  grafanaToken?: pulumi.Input<string>;
 }
 
 /** Which secrets a stack was given, known at preview without reading a secret value. */
@@ -92,6 +98,7 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
   const issues: [(string | number)[], string][] = [];
 
   const jobs = new Map<string, number>();
+  cfg.services.forEach((svc, i) => issues.push(...serviceClashes(cfg, svc, ["services", i], cfg.services.slice(0, i).map((s) => s.name))));
   cfg.scrapeTargets.forEach((t, i) => {
     if (reservedJobNames.has(t.job)) {
       issues.push([["scrapeTargets", i, "job"], `"${t.job}" is the name of a job the stack runs itself; choose another (reserved: ${[...reservedJobNames].sort().join(", ")})`]);
@@ -113,12 +120,13 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
     claim(["prometheus", "hostPort"], cfg.prometheus.hostPort);
     if (cfg.alertmanager.enabled && cfg.alertmanager.replicas === 1) claim(["alertmanager", "hostPort"], cfg.alertmanager.hostPort);
     for (const [path, port] of hostPortClaims(cfg.logs, cfg.tracing)) claim(path, port);
+    for (const [path, port] of grafanaHostPortClaims(cfg.grafana)) claim(path, port);
     for (const [name, exporter] of Object.entries(cfg.exporters)) {
       if (exporter.enabled) claim(["exporters", name, "hostPort"], exporter.hostPort);
     }
   }
 
-  issues.push(...logsIssues(cfg.logs, secrets), ...tracingIssues(cfg.tracing));
+  issues.push(...logsIssues(cfg.logs, secrets), ...tracingIssues(cfg.tracing), ...grafanaIssues(cfg.grafana, cfg.platform, secrets));
   if (cfg.alertmanager.enabled && cfg.alertmanager.replicas > 1) issues.push(...clusterIntervalIssues(cfg));
   if (cfg.exporters.postgres.enabled && !secrets.has(secretKeys.postgresDsn)) {
     issues.push([[secretKeys.postgresDsn], `is required when exporters.postgres.enabled is true: pulumi config set --secret ${secretKeys.postgresDsn} 'postgresql://user:password@host:5432/db?sslmode=require'`]);
@@ -134,6 +142,39 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
     }
   }
   return issues;
+}
+
+/**
+ * What a monitored service may not collide with: the stack's jobs, the user's scrape targets,
+ * services added before it; and a team whose alerts no route delivers.
+ */
+export function serviceClashes(cfg: StackConfig, svc: ServiceSpec, path: (string | number)[], earlier: readonly string[]): [(string | number)[], string][] {
+  const issues: [(string | number)[], string][] = [];
+  if (reservedJobNames.has(svc.name)) {
+    issues.push([[...path, "name"], `"${svc.name}" is the name of a job the stack runs itself; choose another`]);
+  } else if (earlier.includes(svc.name) || cfg.scrapeTargets.some((t) => t.job === svc.name)) {
+    issues.push([[...path, "name"], `"${svc.name}" is already monitored (services and scrapeTargets share job names); names must be unique`]);
+  }
+  if (svc.team && cfg.alertmanager.enabled && !routesMatchTeam(cfg.alerting.route as RouteLike, svc.team)) {
+    issues.push([[...path, "team"], `no route delivers team="${svc.team}"'s alerts: add one to alerting.route.routes, e.g. { matchers: ['team="${svc.team}"'], receiver: ${svc.team} }`]);
+  }
+  return issues;
+}
+
+interface RouteLike { matchers?: string[]; routes?: RouteLike[] }
+
+function routesMatchTeam(route: RouteLike, team: string): boolean {
+  return (route.matchers ?? []).some((m) => m.replace(/\s/g, "") === `team="${team}"`) || (route.routes ?? []).some((r) => routesMatchTeam(r, team));
+}
+
+/** Validates one service for `monitorService`, with the same messages as the config path. */
+export function parseService(cfg: StackConfig, raw: unknown, earlier: readonly string[], namespace = CONFIG_NAMESPACE): ServiceSpec {
+  // Parsed under a `service` key, so messages name `observability:service.<field>` like config paths.
+  const parsed = z.object({ service: serviceSchema }).safeParse({ service: raw });
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, namespace).map((i) => `monitorService: ${i}`));
+  const clashes = serviceClashes(cfg, parsed.data.service, ["service"], earlier).map(([p, m]) => `monitorService: ${issueText(p, m, namespace)}`);
+  if (clashes.length > 0) throw new ConfigError(clashes);
+  return parsed.data.service;
 }
 
 /** Alertmanager's default `--cluster.peer-timeout`: how long a replica waits for an earlier one. */
@@ -182,6 +223,8 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
     redisPassword: config.getSecret(secretKeys.redisPassword),
     lokiS3AccessKeyId: config.getSecret(secretKeys.lokiS3AccessKeyId),
     lokiS3SecretAccessKey: config.getSecret(secretKeys.lokiS3SecretAccessKey),
+    grafanaAdminPassword: config.getSecret(secretKeys.grafanaAdminPassword),
+    grafanaToken: config.getSecret(secretKeys.grafanaToken),
   };
   // Only the key names are read in plain, to say at preview which credential is missing; each
   // value stays a secret Output.

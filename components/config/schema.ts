@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { alertingSchema } from "./alerting";
+import { grafanaSchema, grafanaSecretKeys } from "./grafana";
 import { logsSchema, logsSecretKeys } from "./logs";
 import { tracingSchema } from "./tracing";
 import { rulesSchema } from "./rules";
+import { serviceSchema } from "./services";
 import {
   byteSize,
   dnsLabel,
@@ -155,6 +157,12 @@ export const stackConfigSchema = strictObject({
   /** The OpenTelemetry Collector and Jaeger or Tempo (components/config/tracing.ts). */
   tracing: tracingSchema.default({}),
 
+  /** Grafana, deployed or existing: datasources, folders, dashboards, contact points (components/config/grafana.ts). */
+  grafana: grafanaSchema.default({}),
+
+  /** Services to monitor: scrape job, SLO alerts routed to the team, RED dashboard (as `monitorService`). */
+  services: z.array(serviceSchema).default([]),
+
   /** The user's own services, scraped at fixed addresses. */
   scrapeTargets: z
     .array(
@@ -190,6 +198,7 @@ export const secretKeys = {
   /** Receiver credentials keyed `<receiver>.<integration>[i]` (and `smtp`), see components/config/alerting.ts. */
   alertingSecrets: "alertingSecrets",
   ...logsSecretKeys,
+  ...grafanaSecretKeys,
 } as const;
 
 export const defaults = { resources: resourceDefaults };

@@ -10,8 +10,9 @@ import { SPANMETRICS } from "./otelcol";
 export const DATASOURCE_UIDS = {
   prometheus: "prometheus",
   loki: "loki",
-  jaeger: "jaeger",
-  tempo: "tempo",
+  // One uid whichever backend runs: switching Jaeger for Tempo changes the datasource's type,
+  // not every dashboard and link that points at it.
+  traces: "traces",
   alertmanager: "alertmanager",
 } as const;
 
@@ -52,7 +53,7 @@ export interface Correlations {
 
 /** The correlation settings for a stack whose trace backend is `backend`. */
 export function correlations(backend: TraceBackend): Correlations {
-  const traceUid = DATASOURCE_UIDS[backend];
+  const traceUid = DATASOURCE_UIDS.traces;
   const { calls, durationBucket, labels } = SPANMETRICS;
   return {
     prometheus: { exemplarTraceIdDestinations: [{ datasourceUid: traceUid, name: "trace_id" }] },

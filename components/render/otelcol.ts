@@ -12,7 +12,7 @@ export const OTELCOL_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, zipkin: 9411, tel
 export const SPANMETRICS = {
   namespace: "traces.span.metrics",
   calls: "traces_span_metrics_calls_total",
-  durationBucket: "traces_span_metrics_duration_milliseconds_bucket",
+  durationBucket: "traces_span_metrics_duration_seconds_bucket",
   /** Labels the dimensions become. */
   labels: { service: "service_name", span: "span_name", kind: "span_kind", status: "status_code" },
 } as const;
@@ -69,7 +69,8 @@ export function renderCollectorConfig(opts: CollectorRenderOptions): string {
     connectors: {
       spanmetrics: {
         namespace: SPANMETRICS.namespace,
-        histogram: { unit: "ms", explicit: { buckets: ["5ms", "10ms", "25ms", "50ms", "100ms", "250ms", "500ms", "1s", "2500ms", "5s", "10s"] } },
+        // Seconds, Prometheus' base unit, as every other latency histogram the dashboards read.
+        histogram: { unit: "s", explicit: { buckets: ["5ms", "10ms", "25ms", "50ms", "100ms", "250ms", "500ms", "1s", "2500ms", "5s", "10s"] } },
         // trace_id/span_id of a sample observation ride along as exemplars: metrics → traces in Grafana.
         exemplars: { enabled: true },
         dimensions: [{ name: "http.request.method" }, { name: "http.response.status_code" }],

@@ -19,7 +19,7 @@ export interface PrometheusRenderOptions {
 }
 
 /** One scrape job. */
-export type ScrapeJob = TargetJob | ProbeJob | DiscoveryJob | KubeletJob;
+export type ScrapeJob = TargetJob | ProbeJob | DiscoveryJob | KubeletJob | SelectorJob;
 
 interface JobCommon {
   /** `job_name`, unique in the config. */
@@ -62,4 +62,18 @@ export interface DiscoveryJob extends JobCommon {
 /** Container metrics from each node's kubelet (its embedded cAdvisor), through the API server proxy. */
 export interface KubeletJob extends JobCommon {
   kind: "kubelet-cadvisor";
+}
+
+/** A user's pods on Kubernetes, selected by their labels (`monitorService` with `kubernetes`). */
+export interface SelectorJob extends JobCommon {
+  kind: "kubernetes-selector";
+  namespace: string;
+  /** Pod labels, all of which must match. */
+  selector: Record<string, string>;
+  /** Container port name serving metrics. */
+  portName: string;
+  metricsPath?: string;
+  scheme?: "http" | "https";
+  /** Labels added to every target of the job. */
+  labels?: Record<string, string>;
 }

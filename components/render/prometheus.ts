@@ -1,6 +1,6 @@
 import * as yaml from "js-yaml";
 import { DiscoverySpec, ScrapeEndpoint } from "../platform/types";
-import { DiscoveryJob, KubeletJob, PrometheusRenderOptions, ProbeJob, ScrapeJob, TargetJob } from "./prometheus-types";
+import { DiscoveryJob, KubeletJob, PrometheusRenderOptions, ProbeJob, ScrapeJob, SelectorJob, TargetJob } from "./prometheus-types";
 
 export * from "./prometheus-types";
 
@@ -64,6 +64,8 @@ function renderJob(job: ScrapeJob, serviceAccountDir: string): Record<string, un
       return { ...common, ...discoveryJob(job.discovery) };
     case "kubelet-cadvisor":
       return { ...common, ...kubeletJob(job, serviceAccountDir) };
+    case "kubernetes-selector":
+      return { ...common, ...selectorJob(job) };
   }
 }
 
@@ -96,6 +98,22 @@ function endpointConfig(endpoint: ScrapeEndpoint, labels: Record<string, string>
       { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
       { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
       ...Object.entries(sortedRecord(labels ?? {})).map(([k, v]) => ({ target_label: k, replacement: v })),
+    ],
+  };
+}
+
+function selectorJob(job: SelectorJob): Record<string, unknown> {
+  const selector = Object.entries(sortedRecord(job.selector)).map(([k, v]) => `${k}=${v}`).join(",");
+  return {
+    ...(job.metricsPath ? { metrics_path: job.metricsPath } : {}),
+    ...(job.scheme ? { scheme: job.scheme } : {}),
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [job.namespace] }, selectors: [{ role: "pod", label: selector }] }],
+    relabel_configs: [
+      { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: job.portName, action: "keep" },
+      { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Pending|Succeeded|Failed", action: "drop" },
+      { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+      ...Object.entries(sortedRecord(job.labels ?? {})).map(([k, v]) => ({ target_label: k, replacement: v })),
     ],
   };
 }

@@ -42,7 +42,9 @@ function windowsOf(pairs: readonly BurnRateWindow[]): string[] {
  * Multi-window, multi-burn-rate SLO alerts (Google SRE workbook, "Alerting on SLOs") on the
  * request counter (availability) and the duration histogram (latency) of HTTP services.
  */
-export function httpSloGroup(t: RuleThresholds): RuleGroup {
+export function httpSloGroup(t: RuleThresholds, exclude: readonly string[] = []): RuleGroup {
+  // Services with an SLO of their own (`monitorService`) are alerted on by their own group.
+  const sel = exclude.length > 0 ? `{service!~"${exclude.map(escapeRegex).join("|")}"}` : "";
   const errors = `${t.httpStatusLabel}=~"5.."`;
   const windows = windowsOf(t.burnRateWindows);
   const recording: RecordingRule[] = [];
@@ -69,7 +71,7 @@ export function httpSloGroup(t: RuleThresholds): RuleGroup {
     alerts.push(
       alert(t, {
         name: "HttpErrorBudgetBurn",
-        expr: `service:http_errors:ratio_rate${p.long} ${over(availability)} and service:http_errors:ratio_rate${p.short} ${over(availability)}`,
+        expr: `service:http_errors:ratio_rate${p.long}${sel} ${over(availability)} and service:http_errors:ratio_rate${p.short}${sel} ${over(availability)}`,
         for: p.for,
         severity: p.severity,
         labels: { long: p.long, short: p.short },
@@ -83,7 +85,7 @@ export function httpSloGroup(t: RuleThresholds): RuleGroup {
     alerts.push(
       alert(t, {
         name: "HttpLatencyBudgetBurn",
-        expr: `service:http_slow_requests:ratio_rate${p.long} ${over} and service:http_slow_requests:ratio_rate${p.short} ${over}`,
+        expr: `service:http_slow_requests:ratio_rate${p.long}${sel} ${over} and service:http_slow_requests:ratio_rate${p.short}${sel} ${over}`,
         for: p.for,
         severity: p.severity,
         labels: { long: p.long, short: p.short },
@@ -99,4 +101,9 @@ export function httpSloGroup(t: RuleThresholds): RuleGroup {
 function budgetDays(factor: number): string {
   const hours = (30 * 24) / factor;
   return hours < 48 ? `${Number(hours.toFixed(1))} hours` : `${Number((hours / 24).toFixed(1))} days`;
+}
+
+/** A literal value inside a PromQL regex matcher. */
+export function escapeRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, "\\\\$&");
 }

@@ -44,7 +44,9 @@ export function installMocks(opts: { project?: string; stack?: string; config?: 
         registrations++;
         const rec = optsByName.get(`${args.type}::${args.name}`);
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: rec?.opts, parentName: rec?.parentName });
-        return { id: `${args.name}-id`, state: { ...args.inputs } };
+        // Providers compute some outputs; the ones the stack reads are modelled here.
+        const computed = args.type === "random:index/randomPassword:RandomPassword" ? { result: generatedPassword(args.name) } : {};
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         return args.inputs;
@@ -77,6 +79,11 @@ export function installMocks(opts: { project?: string; stack?: string; config?: 
     },
   };
   return recorder;
+}
+
+/** What a mocked `RandomPassword` named `name` generates: distinctive, to search resources for. */
+export function generatedPassword(name: string): string {
+  return `generated-Pw-${name}`;
 }
 
 /** Registrations seen by the mocks, across recorders: `settle` waits for it to stop moving. */
@@ -125,4 +132,9 @@ export function plainOccurrences(inputs: any, needle: string, path = "$"): strin
     return Object.entries(inputs).flatMap(([k, v]) => plainOccurrences(v, needle, `${path}.${k}`));
   }
   return [];
+}
+
+/** The value of an Output under mocks. */
+export function resolveOutput<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
 }

@@ -1,0 +1,172 @@
+import { allDashboards, DashboardLoadError, loadUserDashboards } from "../../dashboards";
+import { Dashboard, DATASOURCE_UIDS as DASHBOARD_UIDS, FOLDERS, VALID_DATASOURCE_UIDS } from "../../dashboards/common";
+import { checkDatasources, checkQueries, datasourceReferences, duplicateUids, validateDashboard } from "../../dashboards/validate";
+import { correlations, TraceBackend } from "./correlation";
+
+/**
+ * What the GrafanaStack pushes through the Grafana provider, as plain data: datasources with their
+ * correlation links, folders, and the validated dashboards. Pure, so the same plan is pushed to a
+ * deployed and to an existing Grafana, and tests compare the two.
+ */
+
+/** In-network URLs Grafana itself uses to reach each backend; a datasource exists only when its URL is given. */
+export interface DatasourceUrls {
+  /** e.g. `http://prometheus:9090`. Default none: no Prometheus datasource. */
+  prometheusUrl?: string;
+  /** e.g. `http://loki:3100`. Default none: no Loki datasource. */
+  lokiUrl?: string;
+  /** The trace backend's query API, e.g. `http://jaeger:16686` or `http://tempo:3200`. Default none: no traces datasource. */
+  tracesUrl?: string;
+  /** Which backend `tracesUrl` is. Default `tempo`. */
+  tracesBackend?: TraceBackend;
+  /** e.g. `http://alertmanager:9093`. Default none: no Alertmanager datasource. */
+  alertmanagerUrl?: string;
+}
+
+/** One `grafana.oss.DataSource`. */
+export interface DatasourcePlan {
+  name: string;
+  type: string;
+  /** Stable: dashboards and correlation links name it. */
+  uid: string;
+  url: string;
+  isDefault: boolean;
+  jsonData: Record<string, unknown>;
+}
+
+/**
+ * Datasource names carry a suffix: a Grafana that already has a datasource called "Prometheus"
+ * (existing mode) would refuse a second one, whereas our uids are our own.
+ */
+const NAME_SUFFIX = " (observability)";
+
+
+/**
+ * The datasources for the URLs given, with the links between them: exemplars open traces,
+ * trace ids in logs open traces, traces open their logs and their span metrics. A link is only
+ * made when its target datasource exists.
+ */
+export function grafanaDatasources(urls: DatasourceUrls): DatasourcePlan[] {
+  const backend = urls.tracesBackend ?? "tempo";
+  const links = correlations(backend);
+  const has = { prometheus: urls.prometheusUrl !== undefined, loki: urls.lokiUrl !== undefined, traces: urls.tracesUrl !== undefined };
+  const out: DatasourcePlan[] = [];
+  if (urls.prometheusUrl !== undefined) {
+    out.push({
+      name: `Prometheus${NAME_SUFFIX}`,
+      type: "prometheus",
+      uid: DASHBOARD_UIDS.prometheus,
+      url: urls.prometheusUrl,
+      isDefault: true,
+      // POST: long dashboard queries do not hit URL length limits.
+      jsonData: { httpMethod: "POST", ...(has.traces ? { exemplarTraceIdDestinations: links.prometheus.exemplarTraceIdDestinations } : {}) },
+    });
+  }
+  if (urls.lokiUrl !== undefined) {
+    out.push({
+      name: `Loki${NAME_SUFFIX}`,
+      type: "loki",
+      uid: DASHBOARD_UIDS.loki,
+      url: urls.lokiUrl,
+      isDefault: false,
+      jsonData: { maxLines: 1000, ...(has.traces ? { derivedFields: links.loki.derivedFields } : {}) },
+    });
+  }
+  if (urls.tracesUrl !== undefined) {
+    const t = links.traces.jsonData;
+    out.push({
+      name: `${backend === "jaeger" ? "Jaeger" : "Tempo"}${NAME_SUFFIX}`,
+      type: links.traces.type,
+      uid: DASHBOARD_UIDS.traces,
+      url: urls.tracesUrl,
+      isDefault: false,
+      jsonData: {
+        ...(has.loki ? { tracesToLogsV2: t.tracesToLogsV2 } : {}),
+        ...(has.prometheus ? { tracesToMetrics: t.tracesToMetrics } : {}),
+        // Tempo draws its service map from service-graph metrics in Prometheus; Jaeger from its own dependencies API.
+        ...(backend === "tempo" && has.prometheus ? { serviceMap: { datasourceUid: DASHBOARD_UIDS.prometheus } } : {}),
+        nodeGraph: t.nodeGraph,
+      },
+    });
+  }
+  if (urls.alertmanagerUrl !== undefined) {
+    out.push({
+      name: `Alertmanager${NAME_SUFFIX}`,
+      type: "alertmanager",
+      uid: DASHBOARD_UIDS.alertmanager,
+      url: urls.alertmanagerUrl,
+      isDefault: false,
+      // Shows Prometheus' alerts and silences. Grafana's own alerts stay in Grafana's Alertmanager,
+      // which gets the same contact points and policy: sending them here too would notify twice.
+      jsonData: { implementation: "prometheus", handleGrafanaManagedAlerts: false },
+    });
+  }
+  return out;
+}
+
+/** The stable uid of a dashboard folder: `obs-<key>` for the `FOLDERS` areas, `obs-<slug>` for others (`Custom`). */
+export function folderUid(title: string): string {
+  const key = (Object.keys(FOLDERS) as (keyof typeof FOLDERS)[]).find((k) => FOLDERS[k] === title);
+  const slug = key ?? title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return `obs-${slug}`.slice(0, 40);
+}
+
+/** Grafana folder of the user's dashboards. */
+export const USER_DASHBOARDS_FOLDER = "Custom";
+
+export interface DashboardPlanOptions {
+  /** Uids of the datasources the stack creates (`grafanaDatasources(...).map(d => d.uid)`). */
+  datasourceUids: readonly string[];
+  /** The traces backend: the traces dashboard's queries differ. Default `tempo`. */
+  tracesBackend?: TraceBackend;
+  /** The user's dashboards folder. Default none. */
+  dashboardsDir?: string;
+}
+
+export interface DashboardPlan {
+  /** Every dashboard to push: built-in, then the user's, each validated. */
+  dashboards: Dashboard[];
+  /** Built-in dashboards left out because a datasource they read is not part of this stack. */
+  skipped: { uid: string; reason: string }[];
+}
+
+/**
+ * Picks and validates the dashboards to push. Every problem is collected and thrown together as
+ * one `DashboardLoadError`, before anything is created.
+ *
+ * Decision: a BUILT-IN dashboard that reads a datasource the stack does not create (the traces
+ * dashboard with tracing off, the logs dashboard with logs off) is skipped: it would only show
+ * "datasource not found". A USER dashboard that does so is an error: the user asked for it, and
+ * a silently missing dashboard is worse than a failed preview.
+ */
+export function planDashboards(o: DashboardPlanOptions): DashboardPlan {
+  const builtIn = allDashboards({ tracesBackend: o.tracesBackend ?? "tempo" });
+  const problems: string[] = [];
+  const dashboards: Dashboard[] = [];
+  const skipped: DashboardPlan["skipped"] = [];
+  for (const d of builtIn) {
+    const json = d.build();
+    const where = `built-in dashboard "${d.title}" (${d.uid})`;
+    if (checkDatasources(json, o.datasourceUids).length > 0 && checkDatasources(json, VALID_DATASOURCE_UIDS).length === 0) {
+      const used = new Set(datasourceReferences(json).map((r) => r.uid));
+      const missing = VALID_DATASOURCE_UIDS.filter((uid) => used.has(uid) && !o.datasourceUids.includes(uid));
+      skipped.push({ uid: d.uid, reason: `reads datasource ${missing.join(", ")}, which this stack does not create` });
+      continue;
+    }
+    problems.push(...validateDashboard(json, o.datasourceUids).map((p) => `${where}: ${p}`));
+    dashboards.push(d);
+  }
+  problems.push(...duplicateUids(builtIn.map((d) => ({ uid: d.uid, source: `the built-in dashboard "${d.title}"` }))));
+  if (o.dashboardsDir !== undefined) {
+    try {
+      const user = loadUserDashboards(o.dashboardsDir, { folder: USER_DASHBOARDS_FOLDER, builtIn, validUids: o.datasourceUids });
+      for (const d of user) problems.push(...checkQueries(d.build()).map((p) => `${d.source}: ${p}`));
+      dashboards.push(...user);
+    } catch (e) {
+      if (!(e instanceof DashboardLoadError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length > 0) throw new DashboardLoadError(problems);
+  return { dashboards, skipped };
+}
