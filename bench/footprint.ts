@@ -4,7 +4,7 @@
  * Per-node workloads (DaemonSets) are counted once and marked: multiply by your node count.
  */
 import { installMocks, settle } from "../test/helpers/mocks";
-import { stackFileConfig, testSecrets } from "../test/helpers/stack-files";
+import { stackFileRaw, stackFileSecrets } from "../test/helpers/stack-files";
 import { WorkloadSpec } from "../components/platform/types";
 
 export function cpuMillis(q: string): number {
@@ -51,17 +51,8 @@ function table(title: string, rows: Row[]): void {
 async function main(): Promise<void> {
   for (const stack of ["dev", "prod"] as const) {
     installMocks({ stack });
-    const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(stackFileConfig(stack))) {
-      try { raw[key.split(":")[1]] = JSON.parse(value); } catch { raw[key.split(":")[1]] = value; }
-    }
-    const secrets = stack === "prod" ? { postgresDsn: testSecrets["observability:postgresDsn"], redisPassword: testSecrets["observability:redisPassword"] } : {};
     const { ObservabilityStack } = await import("../components/observability");
-    const pulumi = await import("@pulumi/pulumi");
-    const s = new ObservabilityStack(`bench-${stack}`, {
-      config: raw as never,
-      secrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, pulumi.secret(v)])),
-    });
+    const s = new ObservabilityStack(`bench-${stack}`, { config: stackFileRaw(stack) as never, secrets: stackFileSecrets(stack) as never });
     await settle();
     table(`${stack} stack (${s.config.platform}): declared CPU and memory`, footprint(s.workloads));
   }
