@@ -48,6 +48,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   /** The services monitored so far (config `services` and `monitorService`). */
   public readonly services: ServiceSpec[] = [];
   private sealed = false;
+  private readonly serviceNames = new Set<string>();
   private seal!: () => void;
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -183,13 +184,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     if (this.sealed) {
       throw new Error(`monitorService("${(service as { name?: string }).name}"): the stack's configs are already rendered; call monitorService at the top level of the program, right after building the stack`);
     }
-    const parsed = parseService(this.config, service, this.services.map((s) => s.name));
+    const parsed = parseService(this.config, service, this.serviceNames);
     this.addService(parsed);
     return parsed;
   }
 
   private addService(service: ServiceSpec): void {
     this.services.push(service);
+    this.serviceNames.add(service.name);
     // Its job and rules join Prometheus' files when the stack is sealed; its dashboard goes now.
     this.grafana?.addDashboard(serviceDashboard(service.name));
   }

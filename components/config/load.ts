@@ -148,11 +148,11 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
  * What a monitored service may not collide with: the stack's jobs, the user's scrape targets,
  * services added before it; and a team whose alerts no route delivers.
  */
-export function serviceClashes(cfg: StackConfig, svc: ServiceSpec, path: (string | number)[], earlier: readonly string[]): [(string | number)[], string][] {
+export function serviceClashes(cfg: StackConfig, svc: ServiceSpec, path: (string | number)[], earlier: ReadonlySet<string> | readonly string[]): [(string | number)[], string][] {
   const issues: [(string | number)[], string][] = [];
   if (reservedJobNames.has(svc.name)) {
     issues.push([[...path, "name"], `"${svc.name}" is the name of a job the stack runs itself; choose another`]);
-  } else if (earlier.includes(svc.name) || cfg.scrapeTargets.some((t) => t.job === svc.name)) {
+  } else if ((Array.isArray(earlier) ? earlier.includes(svc.name) : (earlier as ReadonlySet<string>).has(svc.name)) || cfg.scrapeTargets.some((t) => t.job === svc.name)) {
     issues.push([[...path, "name"], `"${svc.name}" is already monitored (services and scrapeTargets share job names); names must be unique`]);
   }
   if (svc.team && cfg.alertmanager.enabled && !routesMatchTeam(cfg.alerting.route as RouteLike, svc.team)) {
@@ -168,7 +168,7 @@ function routesMatchTeam(route: RouteLike, team: string): boolean {
 }
 
 /** Validates one service for `monitorService`, with the same messages as the config path. */
-export function parseService(cfg: StackConfig, raw: unknown, earlier: readonly string[], namespace = CONFIG_NAMESPACE): ServiceSpec {
+export function parseService(cfg: StackConfig, raw: unknown, earlier: ReadonlySet<string>, namespace = CONFIG_NAMESPACE): ServiceSpec {
   // Parsed under a `service` key, so messages name `observability:service.<field>` like config paths.
   const parsed = z.object({ service: serviceSchema }).safeParse({ service: raw });
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, namespace).map((i) => `monitorService: ${i}`));

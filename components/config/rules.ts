@@ -30,7 +30,9 @@ const customRule = strictObject({
   for: duration.optional(),
   /** `critical` pages, `warning` goes to chat, `info` to the default receiver. Alerts only. */
   severity: z.enum(["critical", "warning", "info"]).optional(),
+  /** One line naming what is wrong and where; Go templates allowed (`{{ $labels.instance }}`). Alerts only; required for them. */
   summary: z.string().optional(),
+  /** What it means and what to look at first. Alerts only; required for them. */
   description: z.string().optional(),
   /** Link to what to do; every alert carries one. */
   runbookUrl: z.string().url("must be a URL").optional(),
