@@ -6,6 +6,10 @@ import { ObservabilityStack } from "./components/observability";
 const { config, secrets } = readStackConfig();
 const stack = new ObservabilityStack("observability", { config, secrets });
 
-/** Every URL a user opens. */
+/** Every URL a user opens: prometheus, alertmanager, grafana, loki, jaeger|tempo. */
 export const urls = stack.urls;
+/** Where applications send telemetry: OTLP gRPC and HTTP, the Loki push API. */
+export const endpoints = stack.endpoints;
 export const prometheusUrl = stack.prometheus.url;
+/** Grafana's admin password (a secret: `pulumi stack output grafanaAdminPassword --show-secrets`). */
+export const grafanaAdminPassword = stack.grafana?.adminPassword;

@@ -85,6 +85,11 @@ describe("the dev stack (Docker)", () => {
     expect(recorder.resources.flatMap((r) => plainOccurrences(r.inputs, secret).map((p) => `${r.name} ${p}`))).toStrictEqual([]);
   });
 
+  it("exports Grafana's generated admin password as a secret", async () => {
+    const password = outputs.grafanaAdminPassword as pulumi.Output<string>;
+    expect(await pulumi.isSecret(password)).toBe(true);
+  });
+
   it("exports every URL a user opens", async () => {
     const urls = await new Promise((resolve) => (outputs.urls as pulumi.Output<unknown>).apply(resolve));
     expect(urls).toStrictEqual({
