@@ -1,3 +1,4 @@
+import { DATASOURCE_UIDS } from "../../dashboards/common";
 import { SPANMETRICS } from "./otelcol";
 
 /**
@@ -7,14 +8,9 @@ import { SPANMETRICS } from "./otelcol";
  * Values are written as Grafana stores them (`${__value.raw}`). A provisioning *file* expands
  * `$VAR` from the environment: pass the result through `escapeForProvisioningFile` first.
  */
-export const DATASOURCE_UIDS = {
-  prometheus: "prometheus",
-  loki: "loki",
-  // One uid whichever backend runs: switching Jaeger for Tempo changes the datasource's type,
-  // not every dashboard and link that points at it.
-  traces: "traces",
-  alertmanager: "alertmanager",
-} as const;
+// The stack's datasource uids, one table for dashboards and links alike. One `traces` uid whichever
+// backend runs: switching Jaeger for Tempo changes the datasource's type, not what points at it.
+export { DATASOURCE_UIDS };
 
 export type TraceBackend = "jaeger" | "tempo";
 

@@ -26,9 +26,15 @@ export interface GrammarParser {
  */
 export function firstSyntaxError(parser: GrammarParser, text: string): QueryValidation {
   if (text.trim() === "") return failure(text, 0, "empty query");
-  const tree = parser.parse(text);
+  const found = firstErrorNode(parser, text);
+  if (!found) return { ok: true };
+  return failure(text, found.from, describe(text, found.from, found.to));
+}
+
+/** The first error node Lezer inserted while recovering, if any. */
+export function firstErrorNode(parser: GrammarParser, text: string): { from: number; to: number } | undefined {
   let found: { from: number; to: number } | undefined;
-  tree.iterate({
+  parser.parse(text).iterate({
     enter(node) {
       if (found) return false;
       if (node.type.isError) {
@@ -38,8 +44,7 @@ export function firstSyntaxError(parser: GrammarParser, text: string): QueryVali
       return undefined;
     },
   });
-  if (!found) return { ok: true };
-  return failure(text, found.from, describe(text, found.from, found.to));
+  return found;
 }
 
 function describe(text: string, from: number, to: number): string {

@@ -4,19 +4,9 @@
  */
 import { parser } from "@prometheus-io/lezer-promql";
 import type { SyntaxNode } from "@lezer/common";
+import { failure, firstErrorNode, QueryValidation } from "./lezer";
 
-export type PromQLParseResult =
-  | { ok: true }
-  | {
-      ok: false;
-      /** 0-based offset of the first error in the expression. */
-      position: number;
-      /** 1-based line of that offset. */
-      line: number;
-      /** 1-based column of that offset. */
-      column: number;
-      message: string;
-    };
+export type PromQLParseResult = QueryValidation;
 
 /**
  * Parses an expression; on failure reports the first error the grammar recovered from. The
@@ -24,26 +14,11 @@ export type PromQLParseResult =
  */
 export function parsePromQL(expr: string): PromQLParseResult {
   if (expr.trim() === "") return failure(expr, 0, "empty expression");
-  let errorAt: number | undefined;
-  parser.parse(expr).iterate({
-    enter: (node) => {
-      if (errorAt !== undefined) return false;
-      if (node.type.isError) {
-        errorAt = node.from;
-        return false;
-      }
-      return undefined;
-    },
-  });
-  if (errorAt === undefined) return { ok: true };
-  const near = expr.slice(errorAt).trimStart();
+  const found = firstErrorNode(parser, expr);
+  if (found === undefined) return { ok: true };
+  const near = expr.slice(found.from).trimStart();
   const message = near === "" ? "unexpected end of expression" : `unexpected input at ${JSON.stringify(near.slice(0, 20))}`;
-  return failure(expr, errorAt, message);
-}
-
-function failure(expr: string, position: number, message: string): PromQLParseResult {
-  const before = expr.slice(0, position).split("\n");
-  return { ok: false, position, line: before.length, column: before[before.length - 1].length + 1, message };
+  return failure(expr, found.from, message);
 }
 
 /**
