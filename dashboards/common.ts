@@ -237,6 +237,11 @@ export interface TableOptions extends Size {
   queries: prometheus.DataqueryBuilder[];
   unit?: string;
   description?: string;
+  /**
+   * Title (and unit, when it differs from `unit`) of each query's value column, in query order.
+   * Default: Grafana's `Value #A`, `Value #B`... in the table's unit.
+   */
+  columns?: Array<{ title: string; unit?: string }>;
 }
 
 /**
@@ -250,8 +255,13 @@ export function tablePanel(o: TableOptions): table.PanelBuilder {
     .height(o.h ?? 8)
     .datasource(datasources.prometheus)
     .targets(withRefIds(o.queries))
-    .withTransformation({ id: "merge", options: {} })
-    .withTransformation({ id: "organize", options: { excludeByName: { Time: true } } });
+    .withTransformation({ id: "merge", options: {} });
+  // Merged instant queries name their value columns `Value #<refId>`; refIds are A, B, C... in order.
+  const columnOf = (i: number) => `Value #${String.fromCharCode(65 + i)}`;
+  const renameByName = Object.fromEntries((o.columns ?? []).map((c, i) => [columnOf(i), c.title]));
+  p.withTransformation({ id: "organize", options: { excludeByName: { Time: true }, ...(o.columns ? { renameByName } : {}) } });
+  // Overrides match the displayed (renamed) column name.
+  for (const c of o.columns ?? []) if (c.unit !== undefined) p.overrideByName(c.title, [{ id: "unit", value: c.unit }]);
   if (o.unit !== undefined) p.unit(o.unit);
   if (o.description !== undefined) p.description(o.description);
   return p;

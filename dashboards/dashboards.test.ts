@@ -1,3 +1,4 @@
+import { isAlert, ruleGroups } from "../components/render/rules";
 import { DATASOURCE_UIDS, FOLDERS, STACK_TAG } from "./common";
 import { allDashboards } from "./index";
 import { checkDatasources, checkQueries, dashboardMetricNames, datasourceReferences, duplicateUids, extractQueries } from "./validate";
@@ -86,6 +87,24 @@ describe("metric names the dashboards use", () => {
 
   it("host: node-exporter", () => {
     expect(names("obs-host")).toEqual([
+      "instance:node_cpu_utilisation:rate5m",
+      "instance:node_disk_read_bytes:rate5m",
+      "instance:node_disk_written_bytes:rate5m",
+      "instance:node_filesystem_usage:max_ratio",
+      "instance:node_load1_per_cpu:ratio",
+      "instance:node_memory_utilisation:ratio",
+      "instance:node_network_errors_excluding_virtual:rate5m",
+      "instance:node_network_receive_bytes_excluding_virtual:rate5m",
+      "instance:node_network_transmit_bytes_excluding_virtual:rate5m",
+      "instance:node_num_cpu:sum",
+      "job:node_cpu_utilisation:max_rate5m",
+      "job:node_cpu_utilisation:median_rate5m",
+      "job:node_disk_read_bytes:sum_rate5m",
+      "job:node_disk_written_bytes:sum_rate5m",
+      "job:node_memory_utilisation:max_ratio",
+      "job:node_memory_utilisation:median_ratio",
+      "job:node_network_receive_bytes_excluding_virtual:sum_rate5m",
+      "job:node_network_transmit_bytes_excluding_virtual:sum_rate5m",
       "node_boot_time_seconds",
       "node_cpu_seconds_total",
       "node_disk_io_time_seconds_total",
@@ -113,7 +132,7 @@ describe("metric names the dashboards use", () => {
   });
 
   it("probes: blackbox-exporter", () => {
-    expect(names("obs-probes")).toEqual(["probe_duration_seconds", "probe_http_duration_seconds", "probe_http_status_code", "probe_ssl_earliest_cert_expiry", "probe_success"]);
+    expect(names("obs-probes")).toEqual(["instance:probe_duration_seconds:avg_over_time5m", "probe_http_duration_seconds", "probe_http_status_code", "probe_ssl_earliest_cert_expiry", "probe_success"]);
   });
 
   it("postgres: postgres-exporter", () => {
@@ -178,9 +197,76 @@ describe("metric names the dashboards use", () => {
       "container_spec_memory_limit_bytes",
       "container_start_time_seconds",
     ]);
-    expect(names("obs-http-red")).toEqual(["http_request_duration_seconds_bucket", "http_requests_total"]);
+    // The raw counter only in the service variable (label values, not a query over time).
+    expect(names("obs-http-red")).toEqual([
+      "http_requests_total",
+      "job:http_errors:ratio_rate5m",
+      "job:http_requests:rate5m",
+      "job_le:http_request_duration_seconds_bucket:rate5m",
+      "job_quantile:http_request_duration_seconds:histogram_quantile",
+      "job_status:http_requests:rate5m",
+    ]);
     expect(names("obs-traces")).toEqual(["traces_span_metrics_calls_total", "traces_span_metrics_duration_seconds_bucket"]);
     expect(names("obs-alerts")).toEqual(["ALERTS", "alertmanager_alerts", "alertmanager_notifications_failed_total", "alertmanager_notifications_total"]);
     expect(names("obs-example-business")).toEqual(["active_users_total", "user_logins_total", "user_signups_total"]);
+  });
+});
+
+/**
+ * Recorded series only exist if a rule of the stack records them: a dashboard reading a name no rule
+ * writes would show "no data" forever, and no exporter test would notice.
+ */
+describe("recorded series the dashboards read", () => {
+  const recorded = new Set(ruleGroups().flatMap((g) => g.rules.flatMap((r) => (isAlert(r) ? [] : [r.record]))));
+
+  it.each(cases)("%s reads only recorded series that a stack rule records", (_name, d) => {
+    const used = dashboardMetricNames(d.build()).filter((n) => n.includes(":") && !n.startsWith("~"));
+    expect(used.filter((n) => !recorded.has(n))).toEqual([]);
+  });
+
+  it("the host, HTTP RED and probes dashboards read recorded series", () => {
+    // The panels that were too slow over a fleet-sized day read recorded series now (bench/dashboards.ts).
+    for (const uid of ["obs-host", "obs-http-red", "obs-probes"]) {
+      expect(dashboardMetricNames(tempo.find((d) => d.uid === uid)!.build()).filter((n) => recorded.has(n)).length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe("host dashboard", () => {
+  const json = tempo.find((d) => d.uid === "obs-host")!.build();
+
+  it("shows one host at a time: instance is single-valued, without All", () => {
+    const instance = (json.templating?.list ?? []).find((v) => v.name === "instance")!;
+    expect({ multi: instance.multi, includeAll: instance.includeAll }).toEqual({ multi: false, includeAll: false });
+    // Per-host queries match the one value exactly.
+    const perHost = extractQueries(json).filter((q) => q.expr.includes("$instance"));
+    expect(perHost.length).toBeGreaterThan(10);
+    expect(perHost.filter((q) => !q.expr.includes('instance="$instance"'))).toEqual([]);
+  });
+
+  it("names and units the columns of the fleet table", () => {
+    const table = (json.panels ?? []).find((p) => p.title === "Hosts") as unknown as {
+      transformations: Array<{ id: string; options: { renameByName?: Record<string, string> } }>;
+      fieldConfig: { overrides: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: string }> }> };
+    };
+    const organize = table.transformations.find((t) => t.id === "organize")!;
+    expect(organize.options.renameByName).toEqual({
+      "Value #A": "CPU",
+      "Value #B": "memory",
+      "Value #C": "load1 per core",
+      "Value #D": "fullest filesystem",
+      "Value #E": "network in",
+      "Value #F": "network out",
+      "Value #G": "network errors",
+      "Value #H": "disk read",
+      "Value #I": "disk written",
+    });
+    expect(table.fieldConfig.overrides.map((o) => [o.matcher.options, o.properties[0].value])).toEqual([
+      ["network in", "Bps"],
+      ["network out", "Bps"],
+      ["network errors", "pps"],
+      ["disk read", "Bps"],
+      ["disk written", "Bps"],
+    ]);
   });
 });

@@ -15,9 +15,23 @@ import { Dashboard, FOLDERS, buildDashboard, newDashboard, promQuery as q, promV
 export const STATUS_LABEL = defaultThresholds.httpStatusLabel;
 
 const sel = `job=~"$service"`;
-const rate = (matchers: string) => `sum by (job) (rate(http_requests_total{${matchers}}[$__rate_interval]))`;
-const quantile = (q: number, by: string) =>
-  `histogram_quantile(${q}, sum by (${by}le) (rate(http_request_duration_seconds_bucket{${sel}}[$__rate_interval])))`;
+
+/**
+ * Per-service panels draw at most this many services: the busiest, slowest or most failing of the
+ * selection at each point in time. A day of 50 services is 50 series of 1440 points per query,
+ * hundreds of milliseconds to send and draw even from recorded series, and no one reads 50 lines;
+ * up to this many selected services, the panels show every one of them.
+ */
+export const TOP_SERVICES = 10;
+
+/** Said on every panel: recorded series have a fixed window, unlike `$__rate_interval`. */
+const RECORDED = "From the per-job recording rules of rules/http-red.yml, evaluated with a fixed 5-minute rate window (Grafana's $__rate_interval cannot be used in a rule).";
+const TOP = `Shows the ${TOP_SERVICES} services that rank highest at each point in time when more are selected.`;
+
+const requests = `job:http_requests:rate5m{${sel}}`;
+const buckets = `job_le:http_request_duration_seconds_bucket:rate5m{${sel}}`;
+/** Latency quantile of the selected services together (the sum of their rates per bucket). */
+const quantile = (q: number) => `histogram_quantile(${q}, sum by (le) (${buckets}))`;
 
 export const http: Dashboard = {
   uid: "obs-http-red",
@@ -29,12 +43,14 @@ export const http: Dashboard = {
         .description("Request rate, error ratio and latency of every service exporting http_requests_total.")
         .withVariable(promVariable("service", "label_values(http_requests_total, job)"))
         .withRow(new RowBuilder("Summary"))
-        .withPanel(statPanel({ title: "Requests", unit: "reqps", query: q(`sum(rate(http_requests_total{${sel}}[$__rate_interval]))`) }))
+        .withPanel(statPanel({ title: "Requests", unit: "reqps", description: RECORDED, query: q(`sum(${requests})`) }))
         .withPanel(
           statPanel({
             title: "Errors (5xx)",
             unit: "percentunit",
-            query: q(`sum(rate(http_requests_total{${sel}, ${STATUS_LABEL}=~"5.."}[$__rate_interval])) / sum(rate(http_requests_total{${sel}}[$__rate_interval]))`),
+            description: RECORDED,
+            // No 5xx series at all is 0%, not "no data".
+            query: q(`(sum(job_${STATUS_LABEL}:http_requests:rate5m{${sel}, ${STATUS_LABEL}=~"5.."}) or vector(0)) / sum(${requests})`),
             steps: [{ value: null, color: "green" }, { value: 0.01, color: "orange" }, { value: 0.05, color: "red" }],
           }),
         )
@@ -42,7 +58,8 @@ export const http: Dashboard = {
           statPanel({
             title: "p95 latency",
             unit: "s",
-            query: q(quantile(0.95, "")),
+            description: RECORDED,
+            query: q(quantile(0.95)),
             steps: [{ value: null, color: "green" }, { value: 0.5, color: "orange" }, { value: 2, color: "red" }],
           }),
         )
@@ -50,18 +67,27 @@ export const http: Dashboard = {
           statPanel({
             title: "p99 latency",
             unit: "s",
-            query: q(quantile(0.99, "")),
+            description: RECORDED,
+            query: q(quantile(0.99)),
             steps: [{ value: null, color: "green" }, { value: 1, color: "orange" }, { value: 5, color: "red" }],
           }),
         )
         .withRow(new RowBuilder("Rate and errors"))
-        .withPanel(timeseriesPanel({ title: "Request rate", unit: "reqps", queries: [q(rate(sel), "{{job}}")] }))
+        .withPanel(
+          timeseriesPanel({
+            title: "Request rate",
+            unit: "reqps",
+            description: `${TOP} ${RECORDED}`,
+            queries: [q(`topk(${TOP_SERVICES}, ${requests})`, "{{job}}")],
+          }),
+        )
         .withPanel(
           timeseriesPanel({
             title: "Error ratio (5xx)",
             unit: "percentunit",
             min: 0,
-            queries: [q(`${rate(`${sel}, ${STATUS_LABEL}=~"5.."`)} / ${rate(sel)}`, "{{job}}")],
+            description: `${TOP} ${RECORDED}`,
+            queries: [q(`topk(${TOP_SERVICES}, job:http_errors:ratio_rate5m{${sel}})`, "{{job}}")],
           }),
         )
         .withPanel(
@@ -69,7 +95,8 @@ export const http: Dashboard = {
             title: "Requests by status",
             unit: "reqps",
             stack: true,
-            queries: [q(`sum by (${STATUS_LABEL}) (rate(http_requests_total{${sel}}[$__rate_interval]))`, `{{${STATUS_LABEL}}}`)],
+            description: RECORDED,
+            queries: [q(`sum by (${STATUS_LABEL}) (job_${STATUS_LABEL}:http_requests:rate5m{${sel}})`, `{{${STATUS_LABEL}}}`)],
           }),
         )
         .withRow(new RowBuilder("Duration"))
@@ -77,7 +104,16 @@ export const http: Dashboard = {
           timeseriesPanel({
             title: "Latency p50 / p95 / p99",
             unit: "s",
-            queries: [q(quantile(0.5, "job, "), "p50 {{job}}"), q(quantile(0.95, "job, "), "p95 {{job}}"), q(quantile(0.99, "job, "), "p99 {{job}}")],
+            description: `The selected services together: with one selected, that service's quantiles. ${RECORDED}`,
+            queries: [q(quantile(0.5), "p50"), q(quantile(0.95), "p95"), q(quantile(0.99), "p99")],
+          }),
+        )
+        .withPanel(
+          timeseriesPanel({
+            title: "p99 latency by service",
+            unit: "s",
+            description: `${TOP} ${RECORDED}`,
+            queries: [q(`topk(${TOP_SERVICES}, job_quantile:http_request_duration_seconds:histogram_quantile{${sel}, quantile="0.99"})`, "{{job}}")],
           }),
         ),
     ),

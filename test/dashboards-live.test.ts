@@ -4,6 +4,7 @@ import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import { jobNames } from "../components/config/jobs";
+import { renderRuleFiles } from "../components/render/rules";
 import { Dashboard } from "../dashboards/common";
 import { host } from "../dashboards/host";
 import { postgres } from "../dashboards/postgres";
@@ -99,10 +100,12 @@ describeWithBinaries(
 
       prom = await startPrometheus({
         configText: ({ address }) => prometheusConfig({ self: address, node, pgExporter, redisExporter, blackbox, alertmanager: `127.0.0.1:${am.port}`, probeTarget: target.url }),
-        // A rule group, so that Prometheus exports its rule-evaluation series.
-        ruleFiles: { "live.yml": "groups:\n  - name: live\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n" },
+        // The stack's own rule files, as it deploys them: the dashboards read series they record.
+        ruleFiles: renderRuleFiles(),
       });
       await prom.waitFor(async () => (await prom.query("up == 1")).length === 6, 30000, "all six targets up");
+      // Recording rules write nothing before their first evaluation with two scrapes in the window.
+      await prom.waitFor(async () => (await prom.query("instance:node_cpu_utilisation:rate5m")).length > 0, 30000, "a first evaluation of the node rules");
 
       const common = { __rate_interval: WINDOW, __interval: WINDOW, __range: "1m" };
       values[host.uid] = { ...common, instance: node.address };

@@ -31,7 +31,7 @@ describe("committed rule files", () => {
       const parsed = yaml.load(files[`${group.name}.yml`]) as { groups: { name: string }[] };
       expect(parsed.groups.map((g) => g.name)).toEqual([group.name]);
     }
-    expect(Object.keys(files)).toEqual(["targets.yml", "node.yml", "containers.yml", "postgres.yml", "redis.yml", "blackbox.yml", "http-slo.yml", "prometheus.yml", "alertmanager.yml"]);
+    expect(Object.keys(files)).toEqual(["targets.yml", "node.yml", "containers.yml", "postgres.yml", "redis.yml", "blackbox.yml", "http-slo.yml", "http-red.yml", "prometheus.yml", "alertmanager.yml"]);
   });
 
   it("render the same bytes twice", () => {

@@ -94,6 +94,8 @@ export interface AlertRule {
 export interface RecordingRule {
   readonly record: string;
   readonly expr: string;
+  /** Labels added to every recorded series (`quantile` of a `:histogram_quantile` rule). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export type Rule = AlertRule | RecordingRule;

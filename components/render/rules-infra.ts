@@ -1,4 +1,4 @@
-import { alert, alternatives, num, RuleGroup, RuleThresholds } from "./rule-types";
+import { alert, alternatives, num, RecordingRule, RuleGroup, RuleThresholds } from "./rule-types";
 
 /** Scrape health of every target, and the dead man's switch. */
 export function targetsGroup(t: RuleThresholds): RuleGroup {
@@ -36,6 +36,57 @@ export function targetsGroup(t: RuleThresholds): RuleGroup {
   };
 }
 
+/**
+ * Network devices that are not a host's own NICs: loopback, container veths, bridges and CNI
+ * interfaces. Their traffic is the physical NICs' traffic counted again, so the per-host network
+ * rules and the host dashboard leave them out. A PromQL regex (Prometheus anchors it).
+ */
+export const VIRTUAL_NETWORK_DEVICES = "lo|veth.*|docker.*|br-.*|cali.*|flannel.*|cni.*";
+
+/**
+ * Block devices left out of the per-host disk I/O sums: device-mapper (LVM, LUKS) and software
+ * RAID devices pass their I/O on to the disks below them, which node-exporter also reports.
+ */
+const STACKED_BLOCK_DEVICES = "dm-.*|md.*";
+
+/**
+ * Per-host aggregates of node-exporter series, named like node-mixin's: what the host dashboard's
+ * fleet row reads for hundreds of hosts over a day, where the raw series would be too heavy; then
+ * the fleet's busiest and median host per `job`, from the per-host series (rules of a group run in
+ * order, so they read this evaluation's values).
+ */
+function nodeRecordingRules(fs: string): RecordingRule[] {
+  const nic = `device!~"${VIRTUAL_NETWORK_DEVICES}"`;
+  const disk = `device!~"${STACKED_BLOCK_DEVICES}"`;
+  const cores = 'count without (cpu, mode) (node_cpu_seconds_total{mode="idle"})';
+  return [
+    { record: "instance:node_num_cpu:sum", expr: cores },
+    { record: "instance:node_load1_per_cpu:ratio", expr: `node_load1 / ${cores}` },
+    // The fullest filesystem of each host: what the disk-space alerts would look at first.
+    {
+      record: "instance:node_filesystem_usage:max_ratio",
+      expr: `max without (device, fstype, mountpoint) (1 - node_filesystem_avail_bytes{${fs}} / node_filesystem_size_bytes{${fs}})`,
+    },
+    { record: "instance:node_network_receive_bytes_excluding_virtual:rate5m", expr: `sum without (device) (rate(node_network_receive_bytes_total{${nic}}[5m]))` },
+    { record: "instance:node_network_transmit_bytes_excluding_virtual:rate5m", expr: `sum without (device) (rate(node_network_transmit_bytes_total{${nic}}[5m]))` },
+    {
+      record: "instance:node_network_errors_excluding_virtual:rate5m",
+      expr: `sum without (device) (rate(node_network_receive_errs_total{${nic}}[5m]) + rate(node_network_transmit_errs_total{${nic}}[5m]))`,
+    },
+    { record: "instance:node_disk_read_bytes:rate5m", expr: `sum without (device) (rate(node_disk_read_bytes_total{${disk}}[5m]))` },
+    { record: "instance:node_disk_written_bytes:rate5m", expr: `sum without (device) (rate(node_disk_written_bytes_total{${disk}}[5m]))` },
+    // One series per job instead of one per host: the fleet panels read a day of them at once.
+    { record: "job:node_cpu_utilisation:max_rate5m", expr: "max by (job) (instance:node_cpu_utilisation:rate5m)" },
+    { record: "job:node_cpu_utilisation:median_rate5m", expr: "quantile by (job) (0.5, instance:node_cpu_utilisation:rate5m)" },
+    { record: "job:node_memory_utilisation:max_ratio", expr: "max by (job) (instance:node_memory_utilisation:ratio)" },
+    { record: "job:node_memory_utilisation:median_ratio", expr: "quantile by (job) (0.5, instance:node_memory_utilisation:ratio)" },
+    { record: "job:node_network_receive_bytes_excluding_virtual:sum_rate5m", expr: "sum by (job) (instance:node_network_receive_bytes_excluding_virtual:rate5m)" },
+    { record: "job:node_network_transmit_bytes_excluding_virtual:sum_rate5m", expr: "sum by (job) (instance:node_network_transmit_bytes_excluding_virtual:rate5m)" },
+    { record: "job:node_disk_read_bytes:sum_rate5m", expr: "sum by (job) (instance:node_disk_read_bytes:rate5m)" },
+    { record: "job:node_disk_written_bytes:sum_rate5m", expr: "sum by (job) (instance:node_disk_written_bytes:rate5m)" },
+  ];
+}
+
 /** node-exporter: CPU, memory, filesystems, clock. Recording rules named like node-mixin's. */
 export function nodeGroup(t: RuleThresholds): RuleGroup {
   const fs = `fstype!~"${alternatives(t.filesystemExcludedFsTypes)}"`;
@@ -54,6 +105,7 @@ export function nodeGroup(t: RuleThresholds): RuleGroup {
         record: "instance:node_memory_utilisation:ratio",
         expr: "1 - (node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)",
       },
+      ...nodeRecordingRules(fs),
       alert(t, {
         name: "HostHighCpu",
         expr: `instance:node_cpu_utilisation:rate5m > ${num(t.hostCpuUtilisation)}`,

@@ -83,6 +83,8 @@ export function blackboxGroup(t: RuleThresholds): RuleGroup {
   return {
     name: "blackbox",
     rules: [
+      // The 5-minute mean ProbeSlow judges, per target: what the probes dashboard ranks targets by.
+      { record: "instance:probe_duration_seconds:avg_over_time5m", expr: "avg_over_time(probe_duration_seconds[5m])" },
       alert(t, {
         name: "ProbeFailed",
         expr: "probe_success == 0",

@@ -7,6 +7,7 @@
  * Every expression only uses PromQL of Prometheus 2.42 (Debian), so it also runs on 3.x.
  */
 import * as yaml from "js-yaml";
+import { httpRedGroup } from "./rules-http";
 import { durationSeconds, httpSloGroup } from "./rules-slo";
 import { containersGroup, nodeGroup, targetsGroup } from "./rules-infra";
 import { alertmanagerGroup, prometheusGroup } from "./rules-self";
@@ -155,6 +156,7 @@ export function ruleGroups(t: RuleThresholds = defaultThresholds, opts: RuleOpti
     redisGroup(t),
     blackboxGroup(t),
     httpSloGroup(t, opts.sloExclude),
+    httpRedGroup(t),
     prometheusGroup(t),
     alertmanagerGroup(t),
   ];
