@@ -2,29 +2,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { installKubernetesMocks } from "./helpers/k8s-mocks";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
-import { isSecretInput, plainOccurrences, settle, unwrap } from "./helpers/mocks";
+import { GENERATED_PASSWORD, installMocks, isSecretInput, plainOccurrences, settle, unwrap } from "./helpers/mocks";
 
-/** What the mocked RandomPassword "generates": mocks echo inputs, and a password has no input. */
-const GENERATED = "Gen3rated-Admin-Passw0rd-xyz";
-// Mocks first (the components and the providers they load are imported after them), with one
-// addition: a RandomPassword comes back with a `result`, as the real provider's does.
-const runtime = pulumi.runtime as { setMocks: typeof pulumi.runtime.setMocks };
-const realSetMocks = runtime.setMocks;
-runtime.setMocks = (mocks, ...rest) =>
-  realSetMocks(
-    {
-      call: (args) => mocks.call(args),
-      async newResource(args) {
-        const result = await mocks.newResource(args);
-        return args.type === "random:index/randomPassword:RandomPassword" ? { ...result, state: { ...result.state, result: GENERATED } } : result;
-      },
-    },
-    ...rest,
-  );
-const recorder = installKubernetesMocks();
-runtime.setMocks = realSetMocks;
+// Mocks first: the components and the providers they load are imported after them.
+const recorder = installMocks();
+const GENERATED = GENERATED_PASSWORD;
 
 import * as k8s from "@pulumi/kubernetes";
 import { AlertingSecrets, exampleAlerting, parseAlerting, requiredSecretKeys } from "../components/config/alerting";

@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { installKubernetesMocks } from "./helpers/k8s-mocks";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
-import { plainOccurrences, RegisteredResource, settle, unwrap } from "./helpers/mocks";
+import { installMocks, plainOccurrences, RegisteredResource, settle, unwrap } from "./helpers/mocks";
 
 // Mocks first: the components (and the providers they load) are imported after them.
-const recorder = installKubernetesMocks();
+const recorder = installMocks();
 import { logsSchema } from "../components/config/logs";
 import { LokiStack } from "../components/loki";
 import { alloyKubernetesRules } from "../components/logs-workloads";

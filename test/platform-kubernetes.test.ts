@@ -3,13 +3,12 @@ import type * as k8sModule from "@pulumi/kubernetes";
 import type * as objectsModule from "../components/platform/kubernetes-objects";
 import type * as platformModule from "../components/platform/kubernetes";
 import type { DeployedWorkload, PolicyRule, WorkloadSpec } from "../components/platform/types";
-import { installKubernetesMocks, mockAutoName } from "./helpers/k8s-mocks";
 import { manifestOf, validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
-import { isSecretInput, plainOccurrences, RegisteredResource, settle, unwrap } from "./helpers/mocks";
+import { installMocks, isSecretInput, mockAutoName, plainOccurrences, RegisteredResource, settle, unwrap } from "./helpers/mocks";
 import { images, isPinned } from "../components/versions";
 
 // Mocks first: the platform module (and @pulumi/kubernetes) are loaded after them, in beforeAll.
-const recorder = installKubernetesMocks();
+const recorder = installMocks();
 let k8s: typeof k8sModule;
 let objects: typeof objectsModule;
 let KubernetesPlatform: typeof platformModule.KubernetesPlatform;

@@ -1,4 +1,4 @@
-import { generatedPassword, MockRecorder, plainOccurrences, unwrap } from "./helpers/mocks";
+import { GENERATED_PASSWORD, MockRecorder, plainOccurrences, unwrap } from "./helpers/mocks";
 import { images, runProgram } from "./helpers/program";
 import { testAlertingSecrets, testSecrets } from "./helpers/stack-files";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
@@ -51,7 +51,7 @@ describe("the prod stack (Kubernetes)", () => {
       expect(leaks).toStrictEqual([]);
     }
     // Grafana's generated admin password reaches Grafana, and only ever as a secret.
-    const password = generatedPassword("observability-grafana-admin-password");
+    const password = GENERATED_PASSWORD;
     expect(recorder.resources.filter((r) => JSON.stringify(unwrap(r.inputs)).includes(password)).map((r) => r.type).sort()).toStrictEqual([
       "kubernetes:core/v1:Secret",
       "pulumi:providers:grafana",

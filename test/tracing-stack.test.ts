@@ -1,10 +1,9 @@
 import * as yaml from "js-yaml";
-import { installKubernetesMocks } from "./helpers/k8s-mocks";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
-import { RegisteredResource, settle, unwrap } from "./helpers/mocks";
+import { installMocks, RegisteredResource, settle, unwrap } from "./helpers/mocks";
 
 // Mocks first: the components (and the providers they load) are imported after them.
-const recorder = installKubernetesMocks();
+const recorder = installMocks();
 import { tracingSchema } from "../components/config/tracing";
 import { DockerPlatform } from "../components/platform/docker";
 import { KubernetesPlatform } from "../components/platform/kubernetes";

@@ -44,9 +44,7 @@ export function installMocks(opts: { project?: string; stack?: string; config?: 
         registrations++;
         const rec = optsByName.get(`${args.type}::${args.name}`);
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: rec?.opts, parentName: rec?.parentName });
-        // Providers compute some outputs; the ones the stack reads are modelled here.
-        const computed = args.type === "random:index/randomPassword:RandomPassword" ? { result: generatedPassword(args.name) } : {};
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args) } };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         return args.inputs;
@@ -81,9 +79,29 @@ export function installMocks(opts: { project?: string; stack?: string; config?: 
   return recorder;
 }
 
-/** What a mocked `RandomPassword` named `name` generates: distinctive, to search resources for. */
-export function generatedPassword(name: string): string {
-  return `generated-Pw-${name}`;
+/** What a mocked `RandomPassword` generates: distinctive, to search resources for. */
+export const GENERATED_PASSWORD = "Gen3rated-Admin-Passw0rd-xyz";
+
+/**
+ * The name the emulated Kubernetes provider gives an object created without `metadata.name`.
+ * The real provider appends a random suffix; a fixed one lets tests assert exact references.
+ */
+export function mockAutoName(pulumiName: string): string {
+  return `${pulumiName}-mock0000`;
+}
+
+/**
+ * Outputs the real providers compute and the stack reads: a RandomPassword's `result`, and the
+ * name of a Kubernetes object created without `metadata.name` (so a pod's reference to an
+ * auto-named ConfigMap resolves). Recorded inputs stay as they were sent.
+ */
+function computedOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+  if (args.type === "random:index/randomPassword:RandomPassword") return { result: GENERATED_PASSWORD };
+  const metadata = args.inputs.metadata;
+  if (args.type.startsWith("kubernetes:") && metadata && typeof metadata === "object" && metadata.name === undefined) {
+    return { metadata: { ...metadata, name: mockAutoName(args.name) } };
+  }
+  return {};
 }
 
 /** Registrations seen by the mocks, across recorders: `settle` waits for it to stop moving. */
