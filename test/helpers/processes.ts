@@ -756,14 +756,7 @@ export async function startHttpServer(opts: { status?: number; body?: string } =
   const handle: HttpServerHandle = {
     port,
     url: `http://${LOOPBACK}:${port}`,
-    stop: () => {
-      // Keep-alive connections from a prober would otherwise hold `close()` open.
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
+    stop: () => (stopped ??= closeServer(server)),
   };
   register(handle);
   return handle;
@@ -1004,15 +997,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiverHandle> {
         what,
         100,
       ),
-    stop: () => {
-      // Alertmanager keeps connections alive; they would hold `close()` open.
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
+    stop: () => (stopped ??= closeServer(server)),
   };
   register(handle);
   return handle;
+}
+
+/**
+ * Closes an in-process HTTP server. Keep-alive connections (a prober's, Alertmanager's) would
+ * otherwise hold `close()` open, so they are dropped too.
+ */
+function closeServer(server: import("http").Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
