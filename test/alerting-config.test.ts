@@ -33,6 +33,7 @@ describe("alerting config: defaults", () => {
       inhibitRules: [
         { sourceMatchers: ['severity="critical"'], targetMatchers: ['severity="warning"'], equal: ["alertname", "instance"] },
         { sourceMatchers: ['alertname="TargetDown"'], targetMatchers: ['alertname!="TargetDown"'], equal: ["job", "instance"] },
+        { sourceMatchers: ['alertname="ServiceDown"'], targetMatchers: ['alertname!="ServiceDown"'], equal: ["job"] },
       ],
       muteTimeIntervals: [],
       watchdog: { repeatInterval: "1m" },

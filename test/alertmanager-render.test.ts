@@ -112,7 +112,7 @@ describe("alertmanager.yml", () => {
       repeat_interval: "4h",
       routes: [
         { receiver: "deadmans-switch", matchers: ['alertname="Watchdog"'], group_interval: "1m", repeat_interval: "1m" },
-        { receiver: "oncall", matchers: ['severity="critical"'], continue: true },
+        { receiver: "oncall", matchers: ['severity="critical"'], continue: true, group_wait: "10s" },
         { receiver: "db", matchers: ['team="db"'] },
         { receiver: "security", matchers: ['team="security"'] },
         { receiver: "chat", matchers: ['severity=~"critical|warning"'] },
@@ -121,6 +121,7 @@ describe("alertmanager.yml", () => {
     expect(am.inhibit_rules).toStrictEqual([
       { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "instance"] },
       { source_matchers: ['alertname="TargetDown"'], target_matchers: ['alertname!="TargetDown"'], equal: ["job", "instance"] },
+      { source_matchers: ['alertname="ServiceDown"'], target_matchers: ['alertname!="ServiceDown"'], equal: ["job"] },
     ]);
     expect(am.global).toStrictEqual({
       smtp_smarthost: "smtp.example.com:587",

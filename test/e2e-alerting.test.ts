@@ -2,7 +2,7 @@ import { parseAlerting } from "../components/config/alerting";
 import { renderAlertmanagerConfig } from "../components/render/alertmanager";
 import { renderPrometheusConfig } from "../components/render/prometheus";
 import { defaultThresholds, renderRuleFiles } from "../components/render/rules";
-import { alertingDefinition, RECEIVERS, webhookSecrets, withTargetDownFor } from "./helpers/alerting-stack";
+import { alertingDefinition, RECEIVERS, webhookSecrets, withAlertHolds } from "./helpers/alerting-stack";
 import { describeWithBinaries } from "./helpers/binaries";
 import {
   AlertmanagerHandle,
@@ -19,9 +19,11 @@ import {
 } from "./helpers/processes";
 
 /**
- * The whole notification path on real processes, from the rendered configs: node-exporter scraped
- * by Prometheus, which evaluates the stack's rules and sends to TWO clustered Alertmanagers,
- * which deduplicate over gossip and notify the in-process webhook receiver once.
+ * The whole notification path on real processes, from the rendered configs: two node-exporters of
+ * one job scraped by Prometheus, which evaluates the stack's rules and sends to TWO clustered
+ * Alertmanagers, which deduplicate over gossip and notify the in-process webhook receiver once.
+ * One target down is a TargetDown (a warning, to chat); both down is a ServiceDown (critical: to
+ * on-call and chat), which inhibits the job's TargetDown.
  *
  * The phases build on each other (down, up, down again with one Alertmanager dead), so they are
  * the steps of one scenario in order; a failing step makes the following ones fail too.
@@ -36,6 +38,8 @@ const BINARIES = ["prometheus", "prometheus-alertmanager", "prometheus-node-expo
 const TIMERS = { groupWait: "1s", groupInterval: "4s", repeatInterval: "1h", watchdogRepeatInterval: "1h" };
 const GROUP_INTERVAL_S = 4;
 const TARGET_DOWN_FOR_S = 3;
+/** ServiceDown's hold, shortened like TargetDown's. */
+const SERVICE_DOWN_FOR_S = 3;
 /**
  * A non-first cluster member holds each flush back for position x peer-timeout (default 15s), then
  * sends it unless the gossiped notification log shows that a peer already did. Shortened like the
@@ -63,6 +67,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 describeWithBinaries("alerting pipeline on real processes (Prometheus -> 2 clustered Alertmanagers -> webhook)", BINARIES, () => {
   let receiver: WebhookReceiverHandle;
   let exporter: ExporterHandle;
+  /** The job's second target: up until the last phase, so that one target down is not the whole job down. */
+  let steady: ExporterHandle;
   let am1: AlertmanagerHandle;
   let am2: AlertmanagerHandle;
   let prometheus: PrometheusHandle;
@@ -70,13 +76,14 @@ describeWithBinaries("alerting pipeline on real processes (Prometheus -> 2 clust
   let sender: AlertmanagerHandle;
 
   const targetDown = (n: Notification) => n.payload.groupLabels?.alertname === "TargetDown";
+  const serviceDown = (n: Notification) => n.payload.groupLabels?.alertname === "ServiceDown";
   const watchdog = (n: Notification) => n.payload.alerts.some((a) => a.labels.alertname === "Watchdog");
   const ams = () => [am1, am2];
 
   afterAll(stopAll);
 
   beforeAll(async () => {
-    [receiver, exporter] = await Promise.all([startWebhookReceiver(), startNodeExporter()]);
+    [receiver, exporter, steady] = await Promise.all([startWebhookReceiver(), startNodeExporter(), startNodeExporter()]);
 
     const definition = alertingDefinition(TIMERS);
     const amConfig = renderAlertmanagerConfig(parseAlerting(definition), webhookSecrets(definition, receiver.url));
@@ -91,11 +98,11 @@ describeWithBinaries("alerting pipeline on real processes (Prometheus -> 2 clust
         externalLabels: { environment: "e2e" },
         ruleFiles: ["rules/*.yml"],
         alertmanagers: [{ kind: "static", targets: [am1.address, am2.address] }],
-        jobs: [{ kind: "targets", name: "node-exporter", endpoint: { kind: "static", targets: [exporter.address] } }],
+        jobs: [{ kind: "targets", name: "node-exporter", endpoint: { kind: "static", targets: [exporter.address, steady.address] } }],
       }),
-      // Every rule file of the stack; only TargetDown's hold is shortened (see withTargetDownFor).
+      // Every rule file of the stack; only TargetDown's and ServiceDown's holds are shortened.
       extraArgs: [`--rules.alert.resend-delay=${RESEND_DELAY}`],
-      ruleFiles: withTargetDownFor(renderRuleFiles(defaultThresholds), `${TARGET_DOWN_FOR_S}s`),
+      ruleFiles: withAlertHolds(renderRuleFiles(defaultThresholds), { TargetDown: `${TARGET_DOWN_FOR_S}s`, ServiceDown: `${SERVICE_DOWN_FOR_S}s` }),
     });
 
     // Both members see each other and have settled (until then Alertmanager holds notifications back).
@@ -116,8 +123,8 @@ describeWithBinaries("alerting pipeline on real processes (Prometheus -> 2 clust
       async () => {
         const data = await prometheus.api<{ activeAlertmanagers: { url: string }[] }>("/api/v1/alertmanagers");
         expect(data.activeAlertmanagers.map((a) => new URL(a.url).host).sort()).toEqual([am1.address, am2.address].sort());
-        const [up] = await prometheus.query(`up{job="node-exporter"}`);
-        expect(up?.value[1]).toBe("1");
+        const up = await prometheus.query(`up{job="node-exporter"}`);
+        expect(up.map((s) => s.value[1])).toEqual(["1", "1"]);
         return true;
       },
       20000,
@@ -184,6 +191,34 @@ describeWithBinaries("alerting pipeline on real processes (Prometheus -> 2 clust
     expect(again.alerts[0].annotations.runbook_url).toBe(`${defaultThresholds.runbookBaseUrl}/TargetDown.md`);
     expect(again.externalURL.replace(/\/$/, "")).toBe(survivor.url);
     expect(survivor.process.running).toBe(true);
+  });
+
+  it("stops the job's other target too: one ServiceDown to on-call and one to chat, and the job's TargetDown inhibited", async () => {
+    await steady.stop();
+    const stoppedAt = Date.now();
+    const pages = await receiver.waitForNotifications(2, serviceDown, NOTIFY_TIMEOUT_MS, "ServiceDown to on-call and chat");
+    await sleep(DUPLICATE_WINDOW_MS);
+
+    expect(receiver.matching(serviceDown).map((n) => n.payload.receiver).sort()).toEqual([RECEIVERS.chat, RECEIVERS.oncall]);
+    for (const { payload } of pages) {
+      expect(payload.status).toBe("firing");
+      expect(payload.groupLabels).toEqual({ alertname: "ServiceDown", job: "node-exporter" });
+      expect(payload.alerts).toHaveLength(1);
+      expect(payload.alerts[0].labels).toMatchObject({ alertname: "ServiceDown", job: "node-exporter", severity: "critical", environment: "e2e" });
+      expect(payload.alerts[0].annotations.runbook_url).toBe(`${defaultThresholds.runbookBaseUrl}/ServiceDown.md`);
+    }
+    expect(Math.min(...pages.map((n) => n.receivedAt)) - stoppedAt).toBeGreaterThanOrEqual(SERVICE_DOWN_FOR_S * 1000);
+
+    // The second target's TargetDown fired in Prometheus, but the Alertmanager holds it back:
+    // no fourth TargetDown notification, and the API shows it inhibited by the ServiceDown.
+    const survivor = ams().find((am) => am.process.running)!;
+    const alerts = await survivor.api<{ labels: Record<string, string>; fingerprint: string; status: { state: string; inhibitedBy: string[] } }[]>("/api/v2/alerts");
+    const page = alerts.find((a) => a.labels.alertname === "ServiceDown")!;
+    const muted = alerts.filter((a) => a.labels.alertname === "TargetDown");
+    expect(muted.map((a) => [a.labels.instance, a.status.state, a.status.inhibitedBy]).sort()).toEqual(
+      [exporter.address, steady.address].sort().map((instance) => [instance, "suppressed", [page.fingerprint]]),
+    );
+    expect(receiver.matching(targetDown).map(describeNotification)).toHaveLength(3);
   });
 
   it("delivered Watchdog to the dead-man's switch only, once across the cluster, and every payload was well-formed", () => {

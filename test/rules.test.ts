@@ -93,7 +93,7 @@ describe("expressions and names", () => {
 
   it("alert names are the documented list", () => {
     expect(alertNames()).toEqual([
-      "TargetDown", "ScrapeFailures", "Watchdog",
+      "ServiceDown", "TargetDown", "ScrapeFailures", "Watchdog",
       "HostHighCpu", "HostHighMemory", "HostDiskSpaceLow", "HostDiskWillFillIn24Hours", "HostFilesystemReadOnly", "HostClockSkew",
       "ContainerRestarting", "ContainerOomKilled", "ContainerMemoryNearLimit",
       "PostgresDown", "PostgresTooManyConnections", "PostgresDeadlocks", "PostgresLongRunningTransaction",
@@ -140,6 +140,14 @@ describe("custom thresholds", () => {
     ]);
   });
 
+  it("a longer ServiceDown hold moves its `for` and its description, nothing else", () => {
+    const t: RuleThresholds = { ...defaultThresholds, serviceDownFor: "1m" };
+    const [rule] = ruleGroups(t).find((g) => g.name === "targets")!.rules.filter((r) => isAlert(r) && r.alert === "ServiceDown") as any[];
+    expect(rule.for).toBe("1m");
+    expect(rule.annotations.description).toContain("for 1m:");
+    expect(renderRuleFiles(t)["node.yml"]).toBe(renderRuleFiles()["node.yml"]);
+  });
+
   it("an explicit Alertmanager peer count replaces the count of those up", () => {
     const t: RuleThresholds = { ...defaultThresholds, alertmanagerExpectedPeers: 3 };
     expect(exprOf(t, "alertmanager", (r) => r.alert === "AlertmanagerClusterPeersMissing")).toEqual(['min by (job) (alertmanager_cluster_members{job=~".*alertmanager.*"}) < 3']);
@@ -148,7 +156,7 @@ describe("custom thresholds", () => {
   it("another runbook base URL is used as given, without a doubled slash", () => {
     const t: RuleThresholds = { ...defaultThresholds, runbookBaseUrl: "https://wiki.example.com/runbooks/" };
     expect(ruleGroups(t)[0].rules.filter(isAlert).map((a) => a.annotations.runbook_url)).toEqual([
-      "https://wiki.example.com/runbooks/TargetDown.md", "https://wiki.example.com/runbooks/ScrapeFailures.md", "https://wiki.example.com/runbooks/Watchdog.md",
+      "https://wiki.example.com/runbooks/ServiceDown.md", "https://wiki.example.com/runbooks/TargetDown.md", "https://wiki.example.com/runbooks/ScrapeFailures.md", "https://wiki.example.com/runbooks/Watchdog.md",
     ]);
   });
 
@@ -158,6 +166,7 @@ describe("custom thresholds", () => {
     [{ httpStatusLabel: "status-code" }, "httpStatusLabel must be a label name, got status-code"],
     [{ burnRateWindows: [{ long: "1 hour", short: "5m", factor: 14.4, severity: "critical", for: "2m" }] }, "burnRateWindows[0].long: 1 hour is not a single-unit Prometheus duration such as 5m or 1d"],
     [{ alertmanagerExpectedPeers: 0 }, "alertmanagerExpectedPeers must be a positive integer, got 0"],
+    [{ serviceDownFor: "15 s" }, "serviceDownFor: 15 s is not a single-unit Prometheus duration such as 5m or 1d"],
   ] as [Partial<RuleThresholds>, string][])("rejects %j naming the field", (override, message) => {
     expect(() => renderRuleFiles({ ...defaultThresholds, ...override })).toThrow(`invalid rule thresholds: ${message}`);
   });

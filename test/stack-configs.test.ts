@@ -47,11 +47,24 @@ describeWithBinaries("the dev and prod stacks' rendered configs, read by the rea
     const file = path.join(dir, "alertmanager.yml");
     fs.writeFileSync(file, alertmanagerYml);
     const route = (labels: string[]) => run("amtool", ["config", "routes", "test", `--config.file=${file}`, ...labels]).output.trim();
-    expect(route(["alertname=TargetDown", "severity=critical"])).toBe("oncall,chat");
+    expect(route(["alertname=ServiceDown", "severity=critical", "job=api"])).toBe("oncall,chat");
     expect(route(["alertname=HostHighCpu", "severity=warning"])).toBe("chat");
+    expect(route(["alertname=TargetDown", "severity=warning", "job=api"])).toBe("chat");
     expect(route(["alertname=Watchdog", "severity=none"])).toBe("deadmans-switch");
     expect(route(["alertname=NoUserRegistrations", "severity=info"])).toBe("default");
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("pages a critical in prod after 10 s, not the root's 30 s; the other routes keep the root's timers", async () => {
+    const { alertmanagerYml } = await rendered("prod");
+    const yaml = await import("js-yaml");
+    const am = yaml.load(alertmanagerYml) as { route: { group_wait: string; routes: { receiver: string; matchers?: string[]; group_wait?: string }[] } };
+    expect(am.route.group_wait).toBe("30s");
+    expect(am.route.routes.map((r) => [r.receiver, r.group_wait ?? null])).toStrictEqual([
+      ["deadmans-switch", null],
+      ["oncall", "10s"],
+      ["chat", null],
+    ]);
   });
 });
 

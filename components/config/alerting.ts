@@ -315,11 +315,14 @@ const inhibitRuleSchema = strictObject({
  * Default inhibition. A critical silences the warnings of the same alert and instance (the
  * warning threshold is crossed too). A `TargetDown` (per target: `job` and `instance` labels)
  * silences the other alerts of that target, whose cause it is; its target matcher excludes
- * `TargetDown` itself so that one down target never hides another.
+ * `TargetDown` itself so that one down target never hides another. A `ServiceDown` (every target
+ * of a job down: the page) silences the other alerts of its job, `TargetDown` included, so one
+ * outage is one notification.
  */
 export const DEFAULT_INHIBIT_RULES = [
   { sourceMatchers: ['severity="critical"'], targetMatchers: ['severity="warning"'], equal: ["alertname", "instance"] },
   { sourceMatchers: ['alertname="TargetDown"'], targetMatchers: ['alertname!="TargetDown"'], equal: ["job", "instance"] },
+  { sourceMatchers: ['alertname="ServiceDown"'], targetMatchers: ['alertname!="ServiceDown"'], equal: ["job"] },
 ];
 
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
@@ -441,7 +444,7 @@ const baseSchema = strictObject({
   /** The route tree. Default: everything to the first receiver. */
   route: rootRouteSchema.default({}).describe("The route tree. Default: everything to the first receiver, grouped by alertname and job."),
   /** Inhibition rules. Default: critical silences warning of the same alert and instance; TargetDown silences the other alerts of its target. */
-  inhibitRules: z.array(inhibitRuleSchema).default(DEFAULT_INHIBIT_RULES).describe("Inhibition rules. Default: critical silences warning of the same alertname and instance; TargetDown silences the other alerts of its job and instance."),
+  inhibitRules: z.array(inhibitRuleSchema).default(DEFAULT_INHIBIT_RULES).describe("Inhibition rules. Default: critical silences warning of the same alertname and instance; TargetDown silences the other alerts of its job and instance; ServiceDown silences the other alerts of its job."),
   /** Named time intervals routes can be muted during. Default none. */
   muteTimeIntervals: z.array(muteTimeIntervalSchema).default([]).describe("Named time intervals routes can be muted during. Default none."),
   /** The dead-man's switch route. Default: no dedicated route. */
@@ -676,7 +679,7 @@ export const exampleAlerting: AlertingConfigInput = {
   route: {
     receiver: "default",
     routes: [
-      { matchers: ['severity="critical"'], receiver: "oncall", continue: true },
+      { matchers: ['severity="critical"'], receiver: "oncall", continue: true, groupWait: "10s" },
       { matchers: ['team="db"'], receiver: "db" },
       { matchers: ['team="security"'], receiver: "security" },
       { matchers: ['severity=~"critical|warning"'], receiver: "chat" },

@@ -79,6 +79,9 @@ export interface RuleThresholds {
   readonly alertmanagerJobRegex: string;
   /** How many Alertmanagers should form the cluster; undefined: as many as are up. */
   readonly alertmanagerExpectedPeers?: number;
+
+  /** How long every target of a job must be down before `ServiceDown` pages (a Prometheus duration). */
+  readonly serviceDownFor: string;
 }
 
 /** An alerting rule as it is written into the rule file, keys in Prometheus's documented order. */

@@ -5,6 +5,17 @@ export function targetsGroup(t: RuleThresholds): RuleGroup {
   return {
     name: "targets",
     rules: [
+      // The fast page: a whole service (every target of its job) unreachable. `max by (job)` is 0
+      // only when no target of the job answers, so one bad replica stays TargetDown's (a warning
+      // after 5m); its inhibition rule then mutes the job's other alerts, TargetDown included.
+      alert(t, {
+        name: "ServiceDown",
+        expr: "max by (job) (up) == 0",
+        for: t.serviceDownFor,
+        severity: "critical",
+        summary: "Every target of job {{ $labels.job }} is down.",
+        description: `Prometheus has failed to scrape every target of job {{ $labels.job }} for ${t.serviceDownFor}: the service is unreachable, or its exporter is.`,
+      }),
       alert(t, {
         name: "TargetDown",
         expr: "up == 0",

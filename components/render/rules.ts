@@ -92,6 +92,15 @@ export const defaultThresholds: RuleThresholds = {
   alertmanagerJobRegex: ".*alertmanager.*",
   /** Default undefined: expect every Alertmanager that is up to be a member. */
   alertmanagerExpectedPeers: undefined,
+
+  /**
+   * Default 15s: with 15 s scrape and evaluation intervals, two failed scrapes in a row of every
+   * target of the job (one failed scrape never pages). Down to the page is then at most
+   * scrape 15 s + evaluation 15 s + 15 s + the critical route's group_wait (10 s in
+   * Pulumi.prod.yaml): 55 s. The price: a single-replica service that is down longer than that
+   * during a deploy pages too; run two replicas, or raise this (TargetDown, 5m, stays the slow net).
+   */
+  serviceDownFor: "15s",
 };
 
 /** Problems of a thresholds object, each naming its field; empty when valid. */
@@ -132,6 +141,11 @@ export function thresholdProblems(t: RuleThresholds): string[] {
     }
     if (!(w.factor > 0)) problems.push(`burnRateWindows[${i}].factor must be positive, got ${w.factor}`);
   });
+  try {
+    durationSeconds(t.serviceDownFor);
+  } catch (e) {
+    problems.push(`serviceDownFor: ${(e as Error).message}`);
+  }
   if (t.alertmanagerExpectedPeers !== undefined && !(Number.isInteger(t.alertmanagerExpectedPeers) && t.alertmanagerExpectedPeers >= 1)) {
     problems.push(`alertmanagerExpectedPeers must be a positive integer, got ${t.alertmanagerExpectedPeers}`);
   }

@@ -5,7 +5,7 @@ import { AlertRule, RuleGroup } from "../../components/render/rules";
 /**
  * What the alerting e2e test and `bench/alerting.ts` share: one routing definition in the shape
  * of `exampleAlerting` whose receivers are all webhooks to the in-process receiver, and the rule
- * files with a shorter `TargetDown` hold.
+ * files with shorter holds.
  */
 
 /** Alertmanager timers of the route tree; omitted ones take the schema's defaults (30s, 5m, 4h). */
@@ -15,6 +15,8 @@ export interface RouteTimers {
   repeatInterval?: string;
   /** The Watchdog route's repeat (and group) interval. Default: the schema's (1m). */
   watchdogRepeatInterval?: string;
+  /** The on-call (critical) route's group_wait, as Pulumi.prod.yaml sets one. Default: the root's. */
+  criticalGroupWait?: string;
 }
 
 /** The receivers, each a webhook whose URL is `<receiver url>/<name>`. */
@@ -23,7 +25,8 @@ export const RECEIVERS = { default: "default", oncall: "oncall", chat: "chat", d
 /**
  * Routing as `exampleAlerting` does it: Watchdog to its dead-man's switch (its own route, added by
  * the renderer), critical pages on-call and continues to chat, warning goes to chat, anything else
- * to the default receiver. `TargetDown` (a warning) must therefore reach `chat`, and only it.
+ * to the default receiver. `TargetDown` (a warning) must therefore reach `chat`, and only it;
+ * `ServiceDown` (critical) both `oncall` and `chat`.
  */
 export function alertingDefinition(timers: RouteTimers): AlertingConfigInput {
   return {
@@ -39,7 +42,7 @@ export function alertingDefinition(timers: RouteTimers): AlertingConfigInput {
       ...(timers.groupInterval ? { groupInterval: timers.groupInterval } : {}),
       ...(timers.repeatInterval ? { repeatInterval: timers.repeatInterval } : {}),
       routes: [
-        { matchers: ['severity="critical"'], receiver: RECEIVERS.oncall, continue: true },
+        { matchers: ['severity="critical"'], receiver: RECEIVERS.oncall, continue: true, ...(timers.criticalGroupWait ? { groupWait: timers.criticalGroupWait } : {}) },
         { matchers: ['severity=~"critical|warning"'], receiver: RECEIVERS.chat },
       ],
     },
@@ -63,23 +66,29 @@ export function webhookSecrets(definition: AlertingConfigInput, receiverUrl: str
 }
 
 /**
- * `TargetDown`'s hold is a literal `5m` in `rules-infra.ts` (`RuleThresholds` has no field for
- * it), so the rendered `targets.yml` is loaded, only that rule's `for:` replaced, and dumped
- * again; every other rule and file stays byte-for-byte the stack's render.
+ * The rendered rule files with the `for:` of the named alerts replaced (`{ TargetDown: "3s" }`),
+ * so real-process tests need not wait production's holds. Each file is loaded, only those rules'
+ * `for:` replaced, and dumped again; every other rule and file stays the stack's render.
+ * Throws when an alert is not exactly once in the files.
  */
-export function withTargetDownFor(files: Record<string, string>, holdFor: string): Record<string, string> {
-  const file = Object.keys(files).find((name) => /TargetDown/.test(files[name]));
-  if (!file) throw new Error(`no rule file defines TargetDown (files: ${Object.keys(files).join(", ")})`);
-  const doc = yaml.load(files[file]) as { groups: RuleGroup[] };
-  let found = 0;
-  const groups = doc.groups.map((g) => ({
-    ...g,
-    rules: g.rules.map((r) => {
-      if (!("alert" in r) || r.alert !== "TargetDown") return r;
-      found++;
-      return { ...(r as AlertRule), for: holdFor };
-    }),
-  }));
-  if (found !== 1) throw new Error(`expected one TargetDown rule in ${file}, found ${found}`);
-  return { ...files, [file]: `# TargetDown's for: set to ${holdFor} for a test.\n${yaml.dump({ groups }, { sortKeys: false, lineWidth: -1, noRefs: true })}` };
+export function withAlertHolds(files: Record<string, string>, holds: Record<string, string>): Record<string, string> {
+  const out = { ...files };
+  const found: Record<string, number> = Object.fromEntries(Object.keys(holds).map((name) => [name, 0]));
+  for (const [file, text] of Object.entries(files)) {
+    if (!Object.keys(holds).some((name) => text.includes(`alert: ${name}\n`))) continue;
+    const doc = yaml.load(text) as { groups: RuleGroup[] };
+    const groups = doc.groups.map((g) => ({
+      ...g,
+      rules: g.rules.map((r) => {
+        if (!("alert" in r) || !(r.alert in holds)) return r;
+        found[r.alert]++;
+        return { ...(r as AlertRule), for: holds[r.alert] };
+      }),
+    }));
+    const changed = Object.entries(holds).map(([name, hold]) => `${name} ${hold}`).join(", ");
+    out[file] = `# Holds set for a test: ${changed}.\n${yaml.dump({ groups }, { sortKeys: false, lineWidth: -1, noRefs: true })}`;
+  }
+  const wrong = Object.entries(found).filter(([, n]) => n !== 1);
+  if (wrong.length > 0) throw new Error(`expected each alert once in the rule files, found ${wrong.map(([name, n]) => `${name} ${n} times`).join(", ")}`);
+  return out;
 }
