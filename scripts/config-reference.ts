@@ -18,7 +18,7 @@ import { z } from "zod";
 import { stackConfigSchema } from "../components/config/schema";
 
 const ROOT = path.join(__dirname, "..");
-const SCHEMA_FILE = path.join(ROOT, "components", "config", "schema.ts");
+export const SCHEMA_FILE = path.join(ROOT, "components", "config", "schema.ts");
 export const REFERENCE_FILE = path.join(ROOT, "docs", "config-reference.md");
 
 /** One documented key. */
@@ -41,7 +41,7 @@ export interface FieldDoc {
 // ---------------------------------------------------------------------------------------------
 
 /** A schema expression in the source, resolved as far as the compiler API lets us. */
-interface SourceNode {
+export interface SourceNode {
   /** Properties of the object literal the expression builds (strictObject/z.object). */
   props?: Map<string, SourceProp>;
   /** The element of `z.array(x)` / the value of `z.record(...)`. */
@@ -52,12 +52,12 @@ interface SourceNode {
   name?: string;
 }
 
-interface SourceProp {
+export interface SourceProp {
   doc?: string;
   node: () => SourceNode;
 }
 
-class SourceIndex {
+export class SourceIndex {
   private files = new Map<string, ts.SourceFile>();
 
   file(fileName: string): ts.SourceFile {
@@ -162,7 +162,7 @@ function jsDocOf(node: ts.Node): string | undefined {
 // The zod side: types and defaults, walked alongside the source.
 // ---------------------------------------------------------------------------------------------
 
-interface Unwrapped {
+export interface Unwrapped {
   core: z.ZodTypeAny;
   defaultValue?: unknown;
   hasDefault: boolean;
@@ -172,7 +172,7 @@ interface Unwrapped {
   lazy?: z.ZodTypeAny;
 }
 
-function unwrap(schema: z.ZodTypeAny): Unwrapped {
+export function unwrap(schema: z.ZodTypeAny): Unwrapped {
   const out: Unwrapped = { core: schema, hasDefault: false, optional: false };
   let s: z.ZodTypeAny = schema;
   for (;;) {
@@ -239,7 +239,7 @@ function typeName(core: z.ZodTypeAny, name: string | undefined, element: () => s
   }
 }
 
-function defaultText(u: Unwrapped): string {
+export function defaultText(u: Unwrapped): string {
   if (u.hasDefault) return `\`${JSON.stringify(u.defaultValue)}\``;
   return u.optional ? "optional" : "**required**";
 }

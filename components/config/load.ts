@@ -22,15 +22,18 @@ export class ConfigError extends Error {
 
 /** The secrets a stack was given, as Pulumi secrets. */
 export interface StackSecrets {
+  /** `postgresql://user:password@host:5432/db?sslmode=...`; required when `exporters.postgres.enabled`. */
   postgresDsn?: pulumi.Input<string>;
+  /** The Redis password; required when `exporters.redis.enabled` and `exporters.redis.auth`. */
   redisPassword?: pulumi.Input<string>;
   /**
    * Receiver credentials keyed `<receiver>.<integration>[i]` (and `smtp`): the keys are plain, so
    * a missing credential is named at preview; every value is a Pulumi secret.
    */
   alertingSecrets?: Record<string, pulumi.Input<string>>;
-  /** Loki's S3 credentials, when `logs.storage.type` is `s3`. */
+  /** Loki's S3 access key id, when `logs.storage.type` is `s3`. */
   lokiS3AccessKeyId?: pulumi.Input<string>;
+  /** Loki's S3 secret access key, when `logs.storage.type` is `s3`. */
   lokiS3SecretAccessKey?: pulumi.Input<string>;
   /** The admin password of a deployed Grafana; generated when absent. */
   grafanaAdminPassword?: pulumi.Input<string>;
@@ -167,10 +170,13 @@ function routesMatchTeam(route: RouteLike, team: string): boolean {
   return (route.matchers ?? []).some((m) => m.replace(/\s/g, "") === `team="${team}"`) || (route.routes ?? []).some((r) => routesMatchTeam(r, team));
 }
 
+// Parsed under a `service` key, so messages name `observability:service.<field>` like config paths.
+// Built once: building a zod object costs more than parsing one service with it.
+const monitoredServiceSchema = z.object({ service: serviceSchema });
+
 /** Validates one service for `monitorService`, with the same messages as the config path. */
 export function parseService(cfg: StackConfig, raw: unknown, earlier: ReadonlySet<string>, namespace = CONFIG_NAMESPACE): ServiceSpec {
-  // Parsed under a `service` key, so messages name `observability:service.<field>` like config paths.
-  const parsed = z.object({ service: serviceSchema }).safeParse({ service: raw });
+  const parsed = monitoredServiceSchema.safeParse({ service: raw });
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, namespace).map((i) => `monitorService: ${i}`));
   const clashes = serviceClashes(cfg, parsed.data.service, ["service"], earlier).map(([p, m]) => `monitorService: ${issueText(p, m, namespace)}`);
   if (clashes.length > 0) throw new ConfigError(clashes);
