@@ -228,19 +228,25 @@ async function variableValues(dashboard: Record<string, any>, base: string, star
  * after the rules recording them.
  */
 function backfillPasses(): RecordingRule[][] {
-  const byName = new Map(ruleGroups().flatMap((g) => g.rules.flatMap((r) => (isAlert(r) ? [] : [[r.record, r] as const]))));
-  const inputs = (r: RecordingRule) => extractMetricNames(r.expr).filter((n) => byName.has(n));
-  const needed = new Set(allDashboards({ tracesBackend: "tempo" }).flatMap((d) => dashboardMetricNames(d.build())).filter((n) => byName.has(n)));
-  for (const name of [...needed]) for (const n of inputs(byName.get(name)!)) needed.add(n); // one level deep is all the rules have
+  // Several rules may record one name (the per-job quantiles, one per `quantile` label): a name is
+  // needed, and done, with all of its rules.
+  const rules = ruleGroups().flatMap((g) => g.rules.flatMap((r) => (isAlert(r) ? [] : [r])));
+  const recorded = new Set(rules.map((r) => r.record));
+  const inputs = (r: RecordingRule) => extractMetricNames(r.expr).filter((n) => recorded.has(n));
+  const needed = new Set(allDashboards({ tracesBackend: "tempo" }).flatMap((d) => dashboardMetricNames(d.build())).filter((n) => recorded.has(n)));
+  for (let size = 0; size !== needed.size; ) {
+    size = needed.size;
+    for (const r of rules) if (needed.has(r.record)) for (const n of inputs(r)) needed.add(n);
+  }
   const passes: RecordingRule[][] = [];
   const done = new Set<string>();
-  let left = [...byName.values()].filter((r) => needed.has(r.record));
+  let left = rules.filter((r) => needed.has(r.record));
   while (left.length > 0) {
     const pass = left.filter((r) => inputs(r).every((n) => done.has(n)));
     if (pass.length === 0) throw new Error(`recording rules reading each other: ${left.map((r) => r.record).join(", ")}`);
     passes.push(pass);
-    for (const r of pass) done.add(r.record);
-    left = left.filter((r) => !done.has(r.record));
+    left = left.filter((r) => !pass.includes(r));
+    for (const r of pass) if (!left.some((l) => l.record === r.record)) done.add(r.record);
   }
   return passes;
 }

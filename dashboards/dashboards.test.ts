@@ -202,7 +202,6 @@ describe("metric names the dashboards use", () => {
       "http_requests_total",
       "job:http_errors:ratio_rate5m",
       "job:http_requests:rate5m",
-      "job_le:http_request_duration_seconds_bucket:rate5m",
       "job_quantile:http_request_duration_seconds:histogram_quantile",
       "job_status:http_requests:rate5m",
     ]);
@@ -268,5 +267,32 @@ describe("host dashboard", () => {
       ["disk read", "Bps"],
       ["disk written", "Bps"],
     ]);
+  });
+});
+
+describe("HTTP RED dashboard", () => {
+  const json = tempo.find((d) => d.uid === "obs-http-red")!.build();
+  const QUANTILE = "job_quantile:http_request_duration_seconds:histogram_quantile";
+
+  it("shows the slowest selected service's recorded quantiles, and says so in the titles", () => {
+    // max() over each service's own quantile: one series per service, not a quantile over every bucket of every service.
+    const latency = extractQueries(json).filter((q) => q.location.includes("latency") || q.location.includes("Latency"));
+    expect(latency.map((q) => [q.location, q.expr])).toEqual([
+      [`panel "p95 latency, slowest service" query A`, `max(${QUANTILE}{job=~"$service", quantile="0.95"})`],
+      [`panel "p99 latency, slowest service" query A`, `max(${QUANTILE}{job=~"$service", quantile="0.99"})`],
+      [`panel "Latency p50 / p95 / p99, slowest service" query A`, `max(${QUANTILE}{job=~"$service", quantile="0.5"})`],
+      [`panel "Latency p50 / p95 / p99, slowest service" query B`, `max(${QUANTILE}{job=~"$service", quantile="0.95"})`],
+      [`panel "Latency p50 / p95 / p99, slowest service" query C`, `max(${QUANTILE}{job=~"$service", quantile="0.99"})`],
+      [`panel "p99 latency by service" query A`, `topk(10, ${QUANTILE}{job=~"$service", quantile="0.99"})`],
+    ]);
+  });
+
+  it("reads only quantiles that a rule records", () => {
+    const recorded = ruleGroups()
+      .flatMap((g) => g.rules)
+      .flatMap((r) => (!isAlert(r) && r.record === QUANTILE ? [r.labels?.quantile] : []));
+    const read = [...new Set(extractQueries(json).flatMap((q) => [...q.expr.matchAll(/quantile="([^"]+)"/g)].map((m) => m[1])))];
+    expect(recorded).toEqual(["0.5", "0.95", "0.99"]);
+    expect(read.filter((v) => !recorded.includes(v))).toEqual([]);
   });
 });

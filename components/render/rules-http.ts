@@ -1,5 +1,9 @@
 import { RuleGroup, RuleThresholds } from "./rule-types";
 
+/** Latency quantiles recorded per job (`quantile` label of `job_quantile:http_request_duration_seconds:histogram_quantile`). */
+export const HTTP_QUANTILES = [0.5, 0.95, 0.99] as const;
+export type HttpQuantile = (typeof HTTP_QUANTILES)[number];
+
 /**
  * Per-`job` RED aggregates of the HTTP services, for the HTTP RED dashboard (which selects services
  * by `job`). The SLO rules (`rules-slo.ts`) aggregate by `service` over several windows for
@@ -21,13 +25,14 @@ export function httpRedGroup(t: RuleThresholds): RuleGroup {
       // Summed per job before histogram_quantile: the sum of rates is the rate of the sums, so any
       // set of jobs can still be added up by `le` on the dashboard.
       { record: "job_le:http_request_duration_seconds_bucket:rate5m", expr: `sum by (job, le) (rate(${t.httpDurationMetric}_bucket[5m]))` },
-      // Per-job p99, labelled like kubernetes-mixin's `:histogram_quantile` rules, for ranking
-      // services by latency without a quantile over every bucket of every job at each step.
-      {
+      // Per-job p50, p95 and p99, labelled like kubernetes-mixin's `:histogram_quantile` rules. The
+      // dashboard's latency panels read these: a quantile over every bucket of 50 services at each
+      // step of a day is over 200 ms, a few recorded series per service are not.
+      ...HTTP_QUANTILES.map((q) => ({
         record: "job_quantile:http_request_duration_seconds:histogram_quantile",
-        expr: 'histogram_quantile(0.99, job_le:http_request_duration_seconds_bucket:rate5m)',
-        labels: { quantile: "0.99" },
-      },
+        expr: `histogram_quantile(${q}, job_le:http_request_duration_seconds_bucket:rate5m)`,
+        labels: { quantile: String(q) },
+      })),
     ],
   };
 }
