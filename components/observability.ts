@@ -164,6 +164,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       urls.grafana = this.grafana.url;
     }
     resolveGrafanaJobs(this.grafana?.scrapeJobs ?? []);
+    // The services' dashboards too are pushed when the stack is sealed, all at once (see addDashboardsLater).
+    this.grafana?.addDashboardsLater(servicesDone.then((list) => list.map((s) => serviceDashboard(s.name))));
 
     this.urls = pulumi.output(urls) as pulumi.Output<Record<string, string>>;
     for (const svc of config.services) this.addService(svc);
@@ -192,8 +194,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   private addService(service: ServiceSpec): void {
     this.services.push(service);
     this.serviceNames.add(service.name);
-    // Its job and rules join Prometheus' files when the stack is sealed; its dashboard goes now.
-    this.grafana?.addDashboard(serviceDashboard(service.name));
+    // Its job, rules and dashboard join the stack when it is sealed.
   }
 
   /** Every workload the stack deploys, for footprint accounting and tests. */
