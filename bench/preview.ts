@@ -41,6 +41,8 @@ const GOAL_DEFAULT_MS = 2000;
 const GOAL_1000_MS = 10000;
 
 interface CaseResult {
+  /** A registration the preview would fail with (first line), e.g. a Kubernetes ConfigMap over 1 MiB. */
+  previewError?: string;
   build: Build;
   stack: StackName;
   services: number;
@@ -70,6 +72,10 @@ async function runCase(build: Build, stack: StackName, n: number): Promise<void>
   const { installMocks, settle } = await import("../test/helpers/mocks");
   const { stackFileRaw, stackFileSecrets } = await import("../test/helpers/stack-files");
   const recorder = installMocks({ stack });
+  // What would fail `pulumi preview` surfaces as rejected registrations: recorded, not fatal, so the
+  // case is still timed and the table says the stack is not deployable at that size.
+  const previewErrors: string[] = [];
+  process.on("unhandledRejection", (e) => previewErrors.push(String((e as Error)?.message ?? e).split("\n")[0]));
   // `dist`: by package name, as an importing program does (package.json `exports` → dist/).
   const library = build === "dist" ? require.resolve("pulumi-observability") : "../components/observability";
   const { ObservabilityStack } = (await import(library)) as typeof import("../components/observability");
@@ -119,7 +125,7 @@ async function runCase(build: Build, stack: StackName, n: number): Promise<void>
     resources: recorder.resources.length,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
-  console.log(JSON.stringify(result));
+  console.log(JSON.stringify(previewErrors.length > 0 ? { ...result, previewError: previewErrors[0] } : result));
 }
 
 function runChild(build: Build, stack: StackName, n: number): CaseResult {
@@ -207,6 +213,7 @@ function main(): void {
     const perService = r.services >= 100 && b ? ((r.ms - b.ms) / r.services).toFixed(2) : "";
     const cells = [r.services, r.resources, r.loadMs.toFixed(0), r.constructMs.toFixed(0), r.addMs.toFixed(1), r.settleMs.toFixed(0), r.ms.toFixed(0), r.cpuMs.toFixed(0), r.peakRssMiB.toFixed(0), perService];
     console.log(r.build.padEnd(7) + r.stack.padEnd(7) + cells.map((c) => String(c).padStart(13)).join(""));
+    if (r.previewError) console.log(`    ^ the preview FAILS at this size: ${r.previewError.slice(0, 300)}`);
   }
   console.log("");
   for (const build of builds) {

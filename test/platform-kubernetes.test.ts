@@ -497,6 +497,34 @@ describe("KubernetesPlatform: invalid specs", () => {
   });
 });
 
+describe("KubernetesPlatform: the API server's 1 MiB limit on a ConfigMap", () => {
+  const big = (kib: number) => "x".repeat(kib * 1024);
+
+  it("names the workload, the size and the biggest files, and what to do", () => {
+    expect(objects.configDataSizeProblem("prometheus", "ConfigMap", { "services.yml": big(1000), "prometheus.yml": big(30) })).toBe(
+      'workload "prometheus": its files make a ConfigMap of 1030 KiB, over the Kubernetes API server\'s limit of 1024 KiB (biggest: services.yml 1000 KiB, prometheus.yml 30 KiB). ' +
+        "Monitored services' scrape jobs and SLO rules grow it by about 8 KiB each (about 110 services with SLOs fit): split the services over two stacks, or drop `slo` where it is not needed.",
+    );
+  });
+
+  it("counts keys and values in bytes, up to exactly 1 MiB", () => {
+    expect(objects.configDataSizeProblem("w", "ConfigMap", { k: "x".repeat(1024 * 1024 - 1) })).toBeUndefined();
+    expect(objects.configDataSizeProblem("w", "ConfigMap", { k: "x".repeat(1024 * 1024) })).toMatch(/^workload "w": its files make a ConfigMap of 1024 KiB/);
+    // Multi-byte characters count as bytes, as the API server counts them.
+    expect(objects.configDataSizeProblem("w", "ConfigMap", { k: "é".repeat(512 * 1024) })).toMatch(/over the Kubernetes API server's limit/);
+  });
+
+  it("rejects plain files over the limit at deploy, before registering anything", async () => {
+    const platform = new KubernetesPlatform("too-big", { createNamespace: false, networkPolicies: false });
+    expect(() => platform.deploy({ ...specs.exporter, name: "too-big", files: [{ path: "/etc/big.yml", content: big(1100) }] }, platform)).toThrow(
+      'workload "too-big": its files make a ConfigMap of 1100 KiB',
+    );
+    await settle();
+    expect(recorder.resources.filter((r) => r.name.includes("too-big-config"))).toStrictEqual([]);
+  });
+
+});
+
 describe("podSecurityDeviations", () => {
   it("lists root, privilege and the Docker socket of a privileged root agent", () => {
     const spec: WorkloadSpec = {

@@ -92,6 +92,29 @@ export function fileKey(path: string): string {
   return path.replace(/^\/+/, "").replace(/[^-._a-zA-Z0-9]/g, "_");
 }
 
+/**
+ * The API server's limit on a ConfigMap's or Secret's data: keys and values together, 1 MiB
+ * (`MaxSecretSize` in Kubernetes' validation, which ConfigMaps share).
+ */
+export const MAX_CONFIG_DATA_BYTES = 1024 * 1024;
+
+/**
+ * The problem with a ConfigMap's or Secret's data over the API server's 1 MiB limit, naming the
+ * workload, the size and the biggest files; undefined when it fits. Without it, `pulumi preview`
+ * passes and `pulumi up` fails at the API server.
+ */
+export function configDataSizeProblem(workload: string, kind: "ConfigMap" | "Secret", data: Record<string, string>): string | undefined {
+  const sizes = Object.entries(data).map(([key, value]) => ({ key, bytes: Buffer.byteLength(key) + Buffer.byteLength(value) }));
+  const total = sizes.reduce((sum, f) => sum + f.bytes, 0);
+  if (total <= MAX_CONFIG_DATA_BYTES) return undefined;
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  const biggest = [...sizes].sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((f) => `${f.key} ${kib(f.bytes)}`).join(", ");
+  return (
+    `workload "${workload}": its files make a ${kind} of ${kib(total)}, over the Kubernetes API server's limit of 1024 KiB (biggest: ${biggest}). ` +
+    "Monitored services' scrape jobs and SLO rules grow it by about 8 KiB each (about 110 services with SLOs fit): split the services over two stacks, or drop `slo` where it is not needed."
+  );
+}
+
 /** Named ports when the probe's port is declared (kubelet then follows a renumbered port); the number otherwise. */
 function probeAction(probe: ProbeSpec, ports: PortSpec[]) {
   const portOf = (n: number) => ports.find((p) => p.port === n)?.name ?? n;

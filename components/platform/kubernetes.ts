@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   checkWorkloadSpec,
+  configDataSizeProblem,
   defaultDenyIngress,
   fileKey,
   namespaceLabels,
@@ -103,7 +104,22 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     const files = spec.files ?? [];
     const plainFiles = files.filter((f) => !f.secret);
     if (plainFiles.length > 0) {
-      const data = Object.fromEntries(plainFiles.map((f) => [fileKey(f.path), f.content]));
+      // Over 1 MiB the API server refuses it: fail the preview instead (at once when every file is
+      // known now; in the apply when one is an Output, such as the services' rules known at seal).
+      const entries = plainFiles.map((f) => [fileKey(f.path), f.content] as const);
+      let data: pulumi.Input<Record<string, pulumi.Input<string>>>;
+      if (entries.every(([, content]) => typeof content === "string")) {
+        const known = Object.fromEntries(entries) as Record<string, string>;
+        const problem = configDataSizeProblem(spec.name, "ConfigMap", known);
+        if (problem) throw new Error(problem);
+        data = known;
+      } else {
+        data = pulumi.output(Object.fromEntries(entries)).apply((d) => {
+          const problem = configDataSizeProblem(spec.name, "ConfigMap", d);
+          if (problem) throw new Error(problem);
+          return d;
+        });
+      }
       refs.configMapName = new k8s.core.v1.ConfigMap(`${base}-config`, { metadata: metadata(), immutable: true, data }, opts).metadata.name;
     }
     const secretFiles = files.filter((f) => f.secret);
