@@ -106,20 +106,14 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     if (plainFiles.length > 0) {
       // Over 1 MiB the API server refuses it: fail the preview instead (at once when every file is
       // known now; in the apply when one is an Output, such as the services' rules known at seal).
-      const entries = plainFiles.map((f) => [fileKey(f.path), f.content] as const);
-      let data: pulumi.Input<Record<string, pulumi.Input<string>>>;
-      if (entries.every(([, content]) => typeof content === "string")) {
-        const known = Object.fromEntries(entries) as Record<string, string>;
-        const problem = configDataSizeProblem(spec.name, "ConfigMap", known);
+      const withinLimit = (d: Record<string, string>): Record<string, string> => {
+        const problem = configDataSizeProblem(spec.name, "ConfigMap", d);
         if (problem) throw new Error(problem);
-        data = known;
-      } else {
-        data = pulumi.output(Object.fromEntries(entries)).apply((d) => {
-          const problem = configDataSizeProblem(spec.name, "ConfigMap", d);
-          if (problem) throw new Error(problem);
-          return d;
-        });
-      }
+        return d;
+      };
+      const entries = Object.fromEntries(plainFiles.map((f) => [fileKey(f.path), f.content]));
+      const known = plainFiles.every((f) => typeof f.content === "string");
+      const data = known ? withinLimit(entries as Record<string, string>) : pulumi.output(entries).apply(withinLimit);
       refs.configMapName = new k8s.core.v1.ConfigMap(`${base}-config`, { metadata: metadata(), immutable: true, data }, opts).metadata.name;
     }
     const secretFiles = files.filter((f) => f.secret);
