@@ -177,35 +177,57 @@ export class GrafanaStack extends pulumi.ComponentResource {
    * `ObservabilityStack.monitorService` adds, known when the stack is sealed.
    */
   addDashboardsLater(dashboards: Promise<DashboardSpec[]>): void {
-    // `pushDashboards` itself is the continuation, so each Dashboard is constructed on a stack of
-    // one frame of ours instead of the program's: the SDK formats a stack trace (up to 10 frames,
-    // each mapped through source-map-support) four times per output property of every resource,
-    // which is most of a dashboard's cost; 8 frames instead of 10 is ~10% less time per
-    // service (bench/preview.ts).
+    // `pushDashboards` itself is the continuation: the dashboards are constructed on a stack of
+    // one frame of ours instead of the program's.
     void dashboards.then(this.pushDashboards);
   }
 
   private readonly pushDashboards = (list: readonly DashboardSpec[]): grafana.oss.Dashboard[] => {
     const { name, child, datasources } = this.push;
-    const out: grafana.oss.Dashboard[] = [];
-    for (const d of list) {
-      let folder = this.folders.get(d.folder);
-      if (!folder) {
-        const uid = folderUid(d.folder);
-        folder = new grafana.oss.Folder(`${name}-folder-${uid}`, { uid, title: d.folder }, child);
-        this.folders.set(d.folder, folder);
+    return withoutDebugStackTraces(() => {
+      const out: grafana.oss.Dashboard[] = [];
+      for (const d of list) {
+        let folder = this.folders.get(d.folder);
+        if (!folder) {
+          const uid = folderUid(d.folder);
+          folder = new grafana.oss.Folder(`${name}-folder-${uid}`, { uid, title: d.folder }, child);
+          this.folders.set(d.folder, folder);
+        }
+        out.push(
+          new grafana.oss.Dashboard(
+            `${name}-dashboard-${d.uid}`,
+            // The folder's uid Output, not the literal: the dashboard waits for its folder.
+            { configJson: JSON.stringify(d.json), folder: folder.uid, overwrite: true },
+            { ...child, dependsOn: datasources },
+          ),
+        );
       }
-      out.push(
-        new grafana.oss.Dashboard(
-          `${name}-dashboard-${d.uid}`,
-          // The folder's uid Output, not the literal: the dashboard waits for its folder.
-          { configJson: JSON.stringify(d.json), folder: folder.uid, overwrite: true },
-          { ...child, dependsOn: datasources },
-        ),
-      );
-    }
-    return out;
+      return out;
+    });
   };
+}
+
+/**
+ * Runs `construct` (synchronous resource constructors) with `Error.stackTraceLimit` at 0, restored
+ * right after, even when it throws.
+ *
+ * Why: the SDK stores `new Error().stack` on every promise it makes for a resource's outputs
+ * (`debuggablePromise`, four per output property, ~40 for a Grafana dashboard), only to print
+ * where a promise was created if the program exits with it pending. Formatting those traces
+ * (each frame mapped through source-map-support, which ts-node and Pulumi's language host both
+ * register) is most of a dashboard's cost: at 1000 monitored services it is ~55% of the program's
+ * evaluation (`npm run bench:preview`). What is lost is only those creation traces, which would
+ * point into this file anyway; the resource's source position and the trace it sends to the
+ * engine come from `Resource.callsites()`, which sets its own unlimited limit the same way.
+ */
+export function withoutDebugStackTraces<T>(construct: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return construct();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** A dashboard to push: its stable uid, its folder's title, its JSON model. */

@@ -12,7 +12,7 @@ const GENERATED = GENERATED_PASSWORD;
 import * as k8s from "@pulumi/kubernetes";
 import { AlertingSecrets, exampleAlerting, parseAlerting, requiredSecretKeys } from "../components/config/alerting";
 import { grafanaSchema } from "../components/config/grafana";
-import { GrafanaStack, GrafanaStackArgs } from "../components/grafana";
+import { GrafanaStack, GrafanaStackArgs, withoutDebugStackTraces } from "../components/grafana";
 import { DockerPlatform } from "../components/platform/docker";
 import { KubernetesPlatform } from "../components/platform/kubernetes";
 import { Platform } from "../components/platform/types";
@@ -297,5 +297,21 @@ describe("GrafanaStack with the user's dashboards", () => {
     expect(() => build(docker(), { dashboardsDir: dir }, { datasources: { prometheusUrl: URLS.prometheusUrl } })).toThrow(
       new Error(`grafana: dashboards are not valid, nothing was pushed:\n  - ${dir}/mine.json: panel "T" uses datasource uid "traces", which the stack does not have (valid uids: prometheus)`),
     );
+  });
+});
+
+describe("withoutDebugStackTraces (dashboards are constructed inside it)", () => {
+  it("captures no frames inside, and restores the limit after, also when the construction throws", () => {
+    const before = Error.stackTraceLimit;
+    const inside = withoutDebugStackTraces(() => new Error("x").stack);
+    expect(inside).toBe("Error: x");
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(() =>
+      withoutDebugStackTraces(() => {
+        throw new Error("bad dashboard");
+      }),
+    ).toThrow("bad dashboard");
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new Error("y").stack!.split("\n").length).toBeGreaterThan(1);
   });
 });
