@@ -225,8 +225,6 @@ function ruleFilesOf(config: StackConfig, services: pulumi.Output<ServiceSpec[]>
   // Without Alertmanager its own alerts have nothing to watch.
   if (!config.alertmanager.enabled) delete files["alertmanager.yml"];
   if (config.rules.custom.length > 0) files[CUSTOM_RULES_FILE] = renderCustomRules(config.rules.custom as CustomRule[]);
-  const withSlo = services.apply((list) => list.filter((s) => s.slo).map((s) => s.name));
-  files["http-slo.yml"] = withSlo.apply((names) => renderRuleFiles(t, { sloExclude: names })["http-slo.yml"]);
   files[SERVICE_RULES_FILE] = services.apply((list) => renderServiceRules(list, t));
   return files;
 }

@@ -9,6 +9,8 @@ import { run, tempDir } from "./helpers/promtool";
 const recorder = installMocks({ stack: "services" });
 import { ObservabilityStack } from "../components/observability";
 import { ConfigError } from "../components/config/load";
+import { defaultThresholds } from "../components/render/rules";
+import { renderServiceRules } from "../components/render/service-rules";
 
 const ALERTING = {
   receivers: [{ name: "default", webhook: [{}] }, { name: "payments", webhook: [{}] }],
@@ -58,18 +60,24 @@ describe("monitorService", () => {
     });
     expect(dashboards().sort()).toStrictEqual([...baseDashboards, "obs-svc-checkout"].sort());
 
-    const groups = yaml.load(after.rules["services.yml"]) as any;
-    const alerts = groups.groups[0].rules.filter((r: any) => r.alert);
-    expect(new Set(alerts.map((r: any) => `${r.alert} ${r.labels.team} ${r.labels.service}`))).toStrictEqual(
-      new Set(["HttpErrorBudgetBurn payments checkout", "HttpLatencyBudgetBurn payments checkout"]),
+    // Its objectives, as constant series carrying its team; the burn-rate alerts are shared by all services.
+    const groups = (yaml.load(after.rules["services.yml"]) as any).groups;
+    expect(groups[0]).toStrictEqual({
+      name: "service-slo-objectives",
+      rules: [
+        { record: "service:slo_availability:objective", expr: "vector(0.999)", labels: { service: "checkout", team: "payments" } },
+        { record: "service:slo_latency:objective", expr: "vector(0.95)", labels: { service: "checkout", team: "payments", le: "0.3" } },
+      ],
+    });
+    const alerts = groups[1].rules.filter((r: any) => r.alert);
+    expect(alerts.map((r: any) => r.alert)).toStrictEqual([...Array(4).fill("HttpErrorBudgetBurn"), "HttpSloLatencyBoundNotABucket", ...Array(4).fill("HttpLatencyBudgetBurn")]);
+    expect(alerts[0].expr).toBe(
+      "service:http_errors:ratio_rate1h > on (service) group_left (team) (14.4 * (1 - service:slo_availability:objective)) and on (service) service:http_errors:ratio_rate5m > on (service) group_left (team) (14.4 * (1 - service:slo_availability:objective))",
     );
-    expect(alerts).toHaveLength(8);
-    expect(alerts[0].expr).toBe('service:http_errors:ratio_rate1h{service="checkout"} > (14.4 * (1 - 0.999)) and service:http_errors:ratio_rate5m{service="checkout"} > (14.4 * (1 - 0.999))');
-    // The stack-wide SLO alerts leave the service to its own, stricter objective.
-    expect(after.rules["http-slo.yml"]).toContain('service:http_errors:ratio_rate1h{service!~"checkout"}');
-    expect(baseline.rules["services.yml"]).toBe("groups:\n  - name: service-slo\n    rules: []\n");
-    // Everything else is unchanged.
-    for (const file of Object.keys(baseline.rules).filter((f) => f !== "services.yml" && f !== "http-slo.yml")) {
+    expect(baseline.rules["services.yml"]).toBe("groups: []\n");
+    // Every other rule file is unchanged: the stack-wide SLO alerts leave out any service with objectives of its own.
+    expect(after.rules["http-slo.yml"]).toContain("unless on (service) service:slo_availability:objective");
+    for (const file of Object.keys(baseline.rules).filter((f) => f !== "services.yml")) {
       expect(after.rules[file]).toBe(baseline.rules[file]);
     }
   });
@@ -127,6 +135,127 @@ describeWithBinaries("a monitored service's files, read by the real promtool", [
     for (const [name, text] of Object.entries(rules)) fs.writeFileSync(path.join(dir, "rules", name), text);
     fs.writeFileSync(path.join(dir, "prometheus.yml"), yaml.dump(config));
     const result = run("promtool", ["check", "config", "prometheus.yml"], { cwd: dir });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(result.output).toContain("SUCCESS");
+    expect(result.code).toBe(0);
+  });
+
+  it("every alert of the services' rule file has a runbook that exists", () => {
+    const text = renderServiceRules([{ name: "a", targets: ["a:1"], metricsPath: "/metrics", scheme: "http", slo: { availability: 0.99, latencyP95: "1s" } }] as never, defaultThresholds);
+    const alerts = (yaml.load(text) as any).groups.flatMap((g: any) => g.rules).filter((r: any) => r.alert);
+    expect(new Set(alerts.map((r: any) => r.alert))).toStrictEqual(new Set(["HttpErrorBudgetBurn", "HttpLatencyBudgetBurn", "HttpSloLatencyBoundNotABucket"]));
+    for (const a of alerts) {
+      expect(a.annotations.runbook_url).toBe(`${defaultThresholds.runbookBaseUrl}/${a.alert}.md`);
+      expect(fs.existsSync(path.join(__dirname, "..", "docs", "runbooks", `${a.alert}.md`))).toBe(true);
+    }
+  });
+
+  it("each service's burn is judged against its own objectives and carries its team; the stack-wide alerts leave it out (promtool test rules)", () => {
+    const services = [
+      { name: "checkout", targets: ["checkout:8080"], metricsPath: "/metrics", scheme: "http", slo: { availability: 0.999, latencyP95: "300ms" }, team: "payments" },
+      // An integer bound, with the bucket as Prometheus 3 writes it (le="1.0").
+      { name: "cart", targets: ["cart:8080"], metricsPath: "/metrics", scheme: "http", slo: { availability: 0.99, latencyP95: "1s" } },
+      // A bound its histogram has no bucket for.
+      { name: "search", targets: ["search:8080"], metricsPath: "/metrics", scheme: "http", slo: { availability: 0.99, latencyP95: "250ms" }, team: "payments" },
+    ] as const;
+    const dir = tempDir("svc-slo");
+    fs.writeFileSync(path.join(dir, "services.yml"), renderServiceRules(services as never, defaultThresholds));
+    fs.copyFileSync(path.join(__dirname, "..", "rules", "http-slo.yml"), path.join(dir, "http-slo.yml"));
+    const series = (s: string, values: string) => ({ series: s, values });
+    const runbook = (a: string) => `${defaultThresholds.runbookBaseUrl}/${a}.md`;
+    const test = {
+      rule_files: ["services.yml", "http-slo.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            // checkout: 10% errors, all fast. shop (no objectives of its own): 10% errors.
+            series('http_requests_total{service="checkout", team="payments", status="200"}', "0+900x10"),
+            series('http_requests_total{service="checkout", team="payments", status="500"}', "0+100x10"),
+            series('http_request_duration_seconds_bucket{service="checkout", le="0.3"}', "0+1000x10"),
+            series('http_request_duration_seconds_bucket{service="checkout", le="0.5"}', "0+1000x10"),
+            series('http_request_duration_seconds_count{service="checkout"}', "0+1000x10"),
+            series('http_requests_total{service="shop", status="200"}', "0+900x10"),
+            series('http_requests_total{service="shop", status="500"}', "0+100x10"),
+            // cart: no errors, 80% slower than its 1s bound (and all slower than the stack-wide 0.5s).
+            series('http_requests_total{service="cart", status="200"}', "0+1000x10"),
+            series('http_request_duration_seconds_bucket{service="cart", le="0.5"}', "0+0x10"),
+            series('http_request_duration_seconds_bucket{service="cart", le="1.0"}', "0+200x10"),
+            series('http_request_duration_seconds_count{service="cart"}', "0+1000x10"),
+            series('http_request_duration_seconds_bucket{service="search", le="0.1"}', "0+50x30"),
+            series('http_request_duration_seconds_bucket{service="search", le="0.5"}', "0+100x30"),
+            series('http_request_duration_seconds_count{service="search"}', "0+100x30"),
+          ],
+          promql_expr_test: [
+            {
+              expr: "round(service:http_requests_over_slo_latency:ratio_rate5m, 0.0001)",
+              eval_time: "5m",
+              exp_samples: [
+                { labels: '{service="checkout"}', value: 0 },
+                { labels: '{service="cart"}', value: 0.8 },
+              ],
+            },
+          ],
+          alert_rule_test: [
+            {
+              eval_time: "5m",
+              alertname: "HttpErrorBudgetBurn",
+              exp_alerts: [
+                {
+                  exp_labels: { service: "checkout", team: "payments", severity: "critical", long: "1h", short: "5m" },
+                  exp_annotations: {
+                    summary: "Service checkout is burning its availability error budget 14.4x too fast.",
+                    description: "10% of the requests of checkout failed (5xx) over the last 1h, and still over the last 5m, against its SLO of 99.9%.",
+                    runbook_url: runbook("HttpErrorBudgetBurn"),
+                  },
+                },
+                {
+                  exp_labels: { service: "shop", severity: "critical", long: "1h", short: "5m" },
+                  exp_annotations: {
+                    summary: "Service shop is burning its availability error budget 14.4x too fast.",
+                    description: "10% of the requests of shop failed (5xx) over the last 1h, and still over the last 5m; at this rate the error budget of the 99.5% availability SLO lasts 2.1 days.",
+                    runbook_url: runbook("HttpErrorBudgetBurn"),
+                  },
+                },
+              ],
+            },
+            {
+              eval_time: "5m",
+              alertname: "HttpLatencyBudgetBurn",
+              exp_alerts: [
+                {
+                  exp_labels: { service: "cart", severity: "critical", long: "1h", short: "5m" },
+                  exp_annotations: {
+                    summary: "Service cart is burning its latency error budget 14.4x too fast.",
+                    description: "80% of the requests of cart took longer than 1s over the last 1h, and still over the last 5m; its SLO is p95 under that.",
+                    runbook_url: runbook("HttpLatencyBudgetBurn"),
+                  },
+                },
+              ],
+            },
+            { eval_time: "15m", alertname: "HttpSloLatencyBoundNotABucket", exp_alerts: [] },
+            {
+              eval_time: "17m",
+              alertname: "HttpSloLatencyBoundNotABucket",
+              exp_alerts: [
+                {
+                  exp_labels: { service: "search", team: "payments", severity: "warning" },
+                  exp_annotations: {
+                    summary: "The latency SLO of search cannot be evaluated: its bound is not a bucket of its histogram.",
+                    description:
+                      "search serves requests, but its http_request_duration_seconds histogram has no bucket at its latency SLO's bound of 250ms, so its latency budget is not watched. Set latencyP95 to one of its bucket bounds, or add that bucket to the service's histogram.",
+                    runbook_url: runbook("HttpSloLatencyBoundNotABucket"),
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "test.yml"), yaml.dump(test, { lineWidth: -1 }));
+    const result = run("promtool", ["test", "rules", "test.yml"], { cwd: dir });
     fs.rmSync(dir, { recursive: true, force: true });
     expect(result.output).toContain("SUCCESS");
     expect(result.code).toBe(0);

@@ -113,10 +113,10 @@ describe("custom thresholds", () => {
     const files = renderRuleFiles({ ...defaultThresholds, availabilityObjective: 0.999 });
     const t: RuleThresholds = { ...defaultThresholds, availabilityObjective: 0.999 };
     expect(exprOf(t, "http-slo", (r) => r.alert === "HttpErrorBudgetBurn")).toEqual([
-      "service:http_errors:ratio_rate1h > (14.4 * (1 - 0.999)) and service:http_errors:ratio_rate5m > (14.4 * (1 - 0.999))",
-      "service:http_errors:ratio_rate6h > (6 * (1 - 0.999)) and service:http_errors:ratio_rate30m > (6 * (1 - 0.999))",
-      "service:http_errors:ratio_rate1d > (3 * (1 - 0.999)) and service:http_errors:ratio_rate2h > (3 * (1 - 0.999))",
-      "service:http_errors:ratio_rate3d > (1 * (1 - 0.999)) and service:http_errors:ratio_rate6h > (1 * (1 - 0.999))",
+      "service:http_errors:ratio_rate1h > (14.4 * (1 - 0.999)) and service:http_errors:ratio_rate5m > (14.4 * (1 - 0.999)) unless on (service) service:slo_availability:objective",
+      "service:http_errors:ratio_rate6h > (6 * (1 - 0.999)) and service:http_errors:ratio_rate30m > (6 * (1 - 0.999)) unless on (service) service:slo_availability:objective",
+      "service:http_errors:ratio_rate1d > (3 * (1 - 0.999)) and service:http_errors:ratio_rate2h > (3 * (1 - 0.999)) unless on (service) service:slo_availability:objective",
+      "service:http_errors:ratio_rate3d > (1 * (1 - 0.999)) and service:http_errors:ratio_rate6h > (1 * (1 - 0.999)) unless on (service) service:slo_availability:objective",
     ]);
     expect(files["http-slo.yml"]).toContain("the 99.9% availability SLO");
     expect(files["http-slo.yml"]).not.toContain("0.995");

@@ -39,12 +39,19 @@ function windowsOf(pairs: readonly BurnRateWindow[]): string[] {
 }
 
 /**
- * Multi-window, multi-burn-rate SLO alerts (Google SRE workbook, "Alerting on SLOs") on the
- * request counter (availability) and the duration histogram (latency) of HTTP services.
+ * A monitored service's availability objective (e.g. 0.999) as a constant series labelled
+ * `service` and `team` (`renderServiceRules`): such a service is alerted on against its own
+ * objectives, and left out of the stack-wide SLO alerts.
  */
-export function httpSloGroup(t: RuleThresholds, exclude: readonly string[] = []): RuleGroup {
-  // Services with an SLO of their own (`monitorService`) are alerted on by their own group.
-  const sel = exclude.length > 0 ? `{service!~"${exclude.map(escapeRegex).join("|")}"}` : "";
+export const AVAILABILITY_OBJECTIVE = "service:slo_availability:objective";
+
+/**
+ * Multi-window, multi-burn-rate SLO alerts (Google SRE workbook, "Alerting on SLOs") on the
+ * request counter (availability) and the duration histogram (latency) of HTTP services, against
+ * the stack-wide objectives; services with objectives of their own are left to their own alerts.
+ */
+export function httpSloGroup(t: RuleThresholds): RuleGroup {
+  const ownObjectives = ` unless on (service) ${AVAILABILITY_OBJECTIVE}`;
   const errors = `${t.httpStatusLabel}=~"5.."`;
   const windows = windowsOf(t.burnRateWindows);
   const recording: RecordingRule[] = [];
@@ -71,7 +78,7 @@ export function httpSloGroup(t: RuleThresholds, exclude: readonly string[] = [])
     alerts.push(
       alert(t, {
         name: "HttpErrorBudgetBurn",
-        expr: `service:http_errors:ratio_rate${p.long}${sel} ${over(availability)} and service:http_errors:ratio_rate${p.short}${sel} ${over(availability)}`,
+        expr: `service:http_errors:ratio_rate${p.long} ${over(availability)} and service:http_errors:ratio_rate${p.short} ${over(availability)}${ownObjectives}`,
         for: p.for,
         severity: p.severity,
         labels: { long: p.long, short: p.short },
@@ -85,7 +92,7 @@ export function httpSloGroup(t: RuleThresholds, exclude: readonly string[] = [])
     alerts.push(
       alert(t, {
         name: "HttpLatencyBudgetBurn",
-        expr: `service:http_slow_requests:ratio_rate${p.long}${sel} ${over} and service:http_slow_requests:ratio_rate${p.short}${sel} ${over}`,
+        expr: `service:http_slow_requests:ratio_rate${p.long} ${over} and service:http_slow_requests:ratio_rate${p.short} ${over}${ownObjectives}`,
         for: p.for,
         severity: p.severity,
         labels: { long: p.long, short: p.short },
