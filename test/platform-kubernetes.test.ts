@@ -1,3 +1,5 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8sModule from "@pulumi/kubernetes";
 import type * as objectsModule from "../components/platform/kubernetes-objects";
@@ -503,7 +505,7 @@ describe("KubernetesPlatform: the API server's 1 MiB limit on a ConfigMap", () =
   it("names the workload, the size and the biggest files, and what to do", () => {
     expect(objects.configDataSizeProblem("prometheus", "ConfigMap", { "services.yml": big(1000), "prometheus.yml": big(30) })).toBe(
       'workload "prometheus": its files make a ConfigMap of 1030 KiB, over the Kubernetes API server\'s limit of 1024 KiB (biggest: services.yml 1000 KiB, prometheus.yml 30 KiB). ' +
-        "Monitored services' scrape jobs and SLO rules grow it by about 8 KiB each (about 110 services with SLOs fit): split the services over two stacks, or drop `slo` where it is not needed.",
+        "Each file that grows with the monitored services has a ConfigMap of its own; on Kubernetes a service adds about 0.8 KiB to Prometheus' config and 0.3 KiB to the services' rules (about 1250 services fit): split the services over two stacks.",
     );
   });
 
@@ -522,6 +524,45 @@ describe("KubernetesPlatform: the API server's 1 MiB limit on a ConfigMap", () =
     await settle();
     expect(recorder.resources.filter((r) => r.name.includes("too-big-config"))).toStrictEqual([]);
   });
+
+  it("gives each file known only later (an Output) a ConfigMap of its own, so each has the whole 1 MiB", async () => {
+    const platform = new KubernetesPlatform("late", { createNamespace: false, networkPolicies: false });
+    const files = [
+      { path: "/etc/late/rules/node.yml", content: "groups: []\n" },
+      { path: "/etc/late/late.yml", content: pulumi.output(big(800)) },
+      { path: "/etc/late/rules/services.yml", content: pulumi.output(big(600)) },
+    ];
+    platform.deploy({ ...specs.exporter, name: "late", files }, platform);
+    await settle();
+    const maps = recorder.resources.filter((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name.startsWith("late-"));
+    expect(Object.fromEntries(maps.map((m) => [m.name, Object.keys(unwrap(m.inputs.data))]))).toStrictEqual({
+      "late-late-config": ["etc_late_rules_node.yml"],
+      "late-late-config-late.yml": ["etc_late_late.yml"],
+      "late-late-config-services.yml": ["etc_late_rules_services.yml"],
+    });
+    const pod = unwrap(recorder.resources.find((r) => WORKLOAD_TYPE.test(r.type) && r.inputs.metadata.name === "late")!.inputs.spec.template).spec;
+    expect(pod.volumes.filter((v: any) => v.configMap)).toStrictEqual([
+      { name: "config", configMap: { name: mockAutoName("late-late-config") } },
+      { name: "config-1", configMap: { name: mockAutoName("late-late-config-late.yml") } },
+      { name: "config-2", configMap: { name: mockAutoName("late-late-config-services.yml") } },
+    ]);
+    expect(pod.containers[0].volumeMounts.filter((m: any) => m.name.startsWith("config"))).toStrictEqual([
+      { name: "config", mountPath: "/etc/late/rules/node.yml", subPath: "etc_late_rules_node.yml", readOnly: true },
+      { name: "config-1", mountPath: "/etc/late/late.yml", subPath: "etc_late_late.yml", readOnly: true },
+      { name: "config-2", mountPath: "/etc/late/rules/services.yml", subPath: "etc_late_rules_services.yml", readOnly: true },
+    ]);
+  });
+
+  it("fails the program when a file known only later is over the limit, registering no ConfigMap for it", () => {
+    // The failed registration is an unhandled rejection, which is what fails `pulumi preview` (the
+    // language host reports it as the program's error). Jest would fail this test on it, so the
+    // program runs in a process of its own, as the language host runs it.
+    const script = path.join(__dirname, "fixtures", "configmap-over-limit.ts");
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('workload "late-big": its files make a ConfigMap of 1100 KiB, over the Kubernetes API server\'s limit of 1024 KiB (biggest: etc_late_big.yml 1100 KiB)');
+    expect(result.stdout).toBe("registered ConfigMaps: none\n");
+  }, 60_000);
 
 });
 

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { HostAccess, PortSpec, ProbeSpec, WorkloadSpec } from "./types";
+import { ConfigFile, HostAccess, PortSpec, ProbeSpec, WorkloadSpec } from "./types";
 
 /**
  * Pure builders of the Kubernetes objects a `WorkloadSpec` becomes. No resource is created here:
@@ -99,6 +99,37 @@ export function fileKey(path: string): string {
 export const MAX_CONFIG_DATA_BYTES = 1024 * 1024;
 
 /**
+ * How a workload's plain files are spread over ConfigMaps. The files whose text is known when the
+ * workload is deployed share one (`config`). Each file known only later (an Output: Prometheus'
+ * config and the services' rules, complete once the program's `monitorService` calls are in) gets
+ * one of its own, so that each has the API server's whole 1 MiB: with 1000 monitored services
+ * on Kubernetes, Prometheus' config is ~800 KiB and the services' rules ~300 KiB.
+ */
+export interface ConfigMapGroup {
+  /** The pod's volume name (a DNS label): `config`, `config-1`, ... */
+  volume: string;
+  /** Appended to the workload's resource name: `config`, or `config-<file name>`. */
+  resourceSuffix: string;
+  files: ConfigFile[];
+}
+
+export function configMapGroups(files: readonly ConfigFile[]): ConfigMapGroup[] {
+  const plain = files.filter((f) => !f.secret);
+  const known = plain.filter((f) => typeof f.content === "string");
+  const groups: ConfigMapGroup[] = known.length > 0 ? [{ volume: "config", resourceSuffix: "config", files: known }] : [];
+  const suffixes = new Set<string>();
+  plain
+    .filter((f) => typeof f.content !== "string")
+    .forEach((f, i) => {
+      const base = `config-${f.path.split("/").pop()!.toLowerCase().replace(/[^-.a-z0-9]/g, "-")}`;
+      const resourceSuffix = suffixes.has(base) ? `${base}-${i + 1}` : base;
+      suffixes.add(resourceSuffix);
+      groups.push({ volume: `config-${i + 1}`, resourceSuffix, files: [f] });
+    });
+  return groups;
+}
+
+/**
  * The problem with a ConfigMap's or Secret's data over the API server's 1 MiB limit, naming the
  * workload, the size and the biggest files; undefined when it fits. Without it, `pulumi preview`
  * passes and `pulumi up` fails at the API server.
@@ -111,7 +142,7 @@ export function configDataSizeProblem(workload: string, kind: "ConfigMap" | "Sec
   const biggest = [...sizes].sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((f) => `${f.key} ${kib(f.bytes)}`).join(", ");
   return (
     `workload "${workload}": its files make a ${kind} of ${kib(total)}, over the Kubernetes API server's limit of 1024 KiB (biggest: ${biggest}). ` +
-    "Monitored services' scrape jobs and SLO rules grow it by about 8 KiB each (about 110 services with SLOs fit): split the services over two stacks, or drop `slo` where it is not needed."
+    "Each file that grows with the monitored services has a ConfigMap of its own; on Kubernetes a service adds about 0.8 KiB to Prometheus' config and 0.3 KiB to the services' rules (about 1250 services fit): split the services over two stacks."
   );
 }
 
@@ -137,7 +168,8 @@ export function probes(spec: WorkloadSpec) {
 
 /** Where the names of auto-named objects come from: known only once Pulumi has created them. */
 export interface PodRefs {
-  configMapName?: pulumi.Input<string>;
+  /** By volume name (`configMapGroups`). */
+  configMapNames?: Record<string, pulumi.Input<string>>;
   fileSecretName?: pulumi.Input<string>;
   envSecretName?: pulumi.Input<string>;
   serviceAccountName?: pulumi.Input<string>;
@@ -156,10 +188,11 @@ export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
   // One subPath mount per file rather than a volume per directory: a directory mount would hide
   // whatever the image ships there (e.g. /etc). subPath mounts never see updates, which is fine:
   // the ConfigMap is auto-named, so a change of content is a new ConfigMap and a new pod.
-  if (plainFiles.length > 0) {
-    if (refs.configMapName === undefined) throw new Error(`workload "${spec.name}": files need a ConfigMap name`);
-    volumes.push({ name: "config", configMap: { name: refs.configMapName } });
-    mounts.push(...plainFiles.map((f) => ({ name: "config", mountPath: f.path, subPath: fileKey(f.path), readOnly: true })));
+  for (const group of configMapGroups(files)) {
+    const name = refs.configMapNames?.[group.volume];
+    if (name === undefined) throw new Error(`workload "${spec.name}": files need a ConfigMap name for volume "${group.volume}"`);
+    volumes.push({ name: group.volume, configMap: { name } });
+    mounts.push(...group.files.map((f) => ({ name: group.volume, mountPath: f.path, subPath: fileKey(f.path), readOnly: true })));
   }
   if (secretFiles.length > 0) {
     if (refs.fileSecretName === undefined) throw new Error(`workload "${spec.name}": secret files need a Secret name`);

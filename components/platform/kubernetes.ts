@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   checkWorkloadSpec,
   configDataSizeProblem,
+  configMapGroups,
   defaultDenyIngress,
   fileKey,
   namespaceLabels,
@@ -102,19 +103,20 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     // be updated in place and the pods would keep the old files. Immutable: nothing edits them in
     // place, and the kubelet need not watch them.
     const files = spec.files ?? [];
-    const plainFiles = files.filter((f) => !f.secret);
-    if (plainFiles.length > 0) {
-      // Over 1 MiB the API server refuses it: fail the preview instead (at once when every file is
-      // known now; in the apply when one is an Output, such as the services' rules known at seal).
-      const withinLimit = (d: Record<string, string>): Record<string, string> => {
-        const problem = configDataSizeProblem(spec.name, "ConfigMap", d);
-        if (problem) throw new Error(problem);
-        return d;
-      };
-      const entries = Object.fromEntries(plainFiles.map((f) => [fileKey(f.path), f.content]));
-      const known = plainFiles.every((f) => typeof f.content === "string");
+    // Over 1 MiB the API server refuses a ConfigMap: fail the preview instead (at once when every
+    // file is known now; in the apply when it is an Output, such as Prometheus' config with the
+    // services' jobs, known at seal).
+    const withinLimit = (d: Record<string, string>): Record<string, string> => {
+      const problem = configDataSizeProblem(spec.name, "ConfigMap", d);
+      if (problem) throw new Error(problem);
+      return d;
+    };
+    for (const group of configMapGroups(files)) {
+      const entries = Object.fromEntries(group.files.map((f) => [fileKey(f.path), f.content]));
+      const known = group.files.every((f) => typeof f.content === "string");
       const data = known ? withinLimit(entries as Record<string, string>) : pulumi.output(entries).apply(withinLimit);
-      refs.configMapName = new k8s.core.v1.ConfigMap(`${base}-config`, { metadata: metadata(), immutable: true, data }, opts).metadata.name;
+      const configMap = new k8s.core.v1.ConfigMap(`${base}-${group.resourceSuffix}`, { metadata: metadata(), immutable: true, data }, opts);
+      (refs.configMapNames ??= {})[group.volume] = configMap.metadata.name;
     }
     const secretFiles = files.filter((f) => f.secret);
     if (secretFiles.length > 0) {
