@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -8,6 +8,7 @@ import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/
 import { configArgs } from "../scripts/config-args";
 import { configFields, FieldDoc } from "../scripts/config-reference";
 import { installMocks, MockRecorder, plainOccurrences, resolveOutput, settle, unwrap } from "./helpers/mocks";
+import { startRunPlugin, servedSchema } from "./helpers/run-plugin";
 import { stackFileRaw, stackFileSecrets } from "./helpers/stack-files";
 
 /**
@@ -311,35 +312,8 @@ describe("the real host: cmd/run-plugin, started as the Node language host start
     // The language host runs `node @pulumi/pulumi/cmd/run-plugin <plugin dir>` in the PROGRAM's
     // directory (a YAML project: no tsconfig.json there), after `npm install` in the plugin's.
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "obs-plugin-program-"));
-    child = spawn(process.execPath, [require.resolve("@pulumi/pulumi/cmd/run-plugin", { paths: [PLUGIN_DIR] }), PLUGIN_DIR], {
-      cwd: projectDir,
-      env: { ...process.env, PULUMI_NODEJS_TYPESCRIPT: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr!.on("data", (d) => (stderr += d));
-    // The host prints the port of its gRPC server, once ts-node has compiled the plugin.
-    const port = await new Promise<string>((resolve, reject) => {
-      let stdout = "";
-      child!.stdout!.on("data", (d) => {
-        stdout += d;
-        const line = stdout.split("\n").find((l) => /^\d+$/.test(l.trim()));
-        if (line) resolve(line.trim());
-      });
-      child!.on("exit", (code) => reject(new Error(`run-plugin exited with ${code}: ${stderr}`)));
-    });
-
-    const grpc = require(require.resolve("@grpc/grpc-js", { paths: [SDK_DIR] }));
-    const services = require("@pulumi/pulumi/proto/provider_grpc_pb");
-    const messages = require("@pulumi/pulumi/proto/provider_pb");
-    const client = new services.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    try {
-      const served = await new Promise<string>((resolve, reject) =>
-        client.getSchema(new messages.GetSchemaRequest(), (err: Error | null, resp: any) => (err ? reject(err) : resolve(resp.getSchema()))),
-      );
-      expect(JSON.parse(served)).toEqual(schema);
-    } finally {
-      client.close();
-    }
+    const running = await startRunPlugin(require.resolve("@pulumi/pulumi/cmd/run-plugin", { paths: [PLUGIN_DIR] }), PLUGIN_DIR, projectDir, process.env);
+    child = running.child;
+    expect(await servedSchema(running.port)).toEqual(schema);
   }, 180000);
 });

@@ -2,6 +2,7 @@ import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { servedSchema, startRunPlugin } from "./helpers/run-plugin";
 
 /**
  * Does the plugin work when Pulumi installs it from a git URL? `pulumi package add
@@ -22,7 +23,6 @@ import * as path from "path";
 
 const ROOT = path.join(__dirname, "..");
 const TOKEN = "observability:index:ObservabilityStack";
-const SDK_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 /** What Pulumi runs in the plugin's directory, plus the flags that use the warm cache. */
 const PULUMI_INSTALL = ["install", "--loglevel=error"];
 const CACHE_FLAGS = ["--prefer-offline", "--no-audit", "--no-fund"];
@@ -141,42 +141,15 @@ describe("the plugin installed as `pulumi package add <git URL>/plugin` installs
     const programDir = path.join(tmp, "program");
     fs.mkdirSync(programDir);
     const started = Date.now();
-    child = spawn(process.execPath, [runPlugin!, path.join(copy, "plugin")], {
-      cwd: programDir,
-      env: { ...userEnv(), PULUMI_NODEJS_TYPESCRIPT: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr!.on("data", (d) => (stderr += d));
-    const port = await new Promise<string>((resolve, reject) => {
-      let stdout = "";
-      child!.stdout!.on("data", (d) => {
-        stdout += d;
-        const line = stdout.split("\n").find((l) => /^\d+$/.test(l.trim()));
-        if (line) resolve(line.trim());
-      });
-      child!.on("exit", (code) => reject(new Error(`run-plugin exited with ${code}: ${stdout}\n${stderr}`)));
-    });
+    const running = await startRunPlugin(runPlugin!, path.join(copy, "plugin"), programDir, userEnv());
+    child = running.child;
     console.log(`run-plugin from the copy serving after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    // The client side is the engine's: this checkout's SDK provides the gRPC stubs.
-    const grpc = require(require.resolve("@grpc/grpc-js", { paths: [SDK_DIR] }));
-    const services = require("@pulumi/pulumi/proto/provider_grpc_pb");
-    const messages = require("@pulumi/pulumi/proto/provider_pb");
-    const client = new services.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    try {
-      const schema = JSON.parse(
-        await new Promise<string>((resolve, reject) =>
-          client.getSchema(new messages.GetSchemaRequest(), (err: Error | null, resp: any) => (err ? reject(err) : resolve(resp.getSchema()))),
-        ),
-      );
-      expect(schema.name).toBe("observability");
-      expect(Object.keys(schema.resources)).toEqual([TOKEN]);
-      expect(schema.resources[TOKEN]).toMatchObject({ isComponent: true, requiredInputs: ["config"] });
-      expect(Object.keys(schema.resources[TOKEN].inputProperties)).toEqual(["config", "secrets"]);
-    } finally {
-      client.close();
-    }
+    const schema = await servedSchema(running.port);
+    expect(schema.name).toBe("observability");
+    expect(Object.keys(schema.resources)).toEqual([TOKEN]);
+    expect(schema.resources[TOKEN]).toMatchObject({ isComponent: true, requiredInputs: ["config"] });
+    expect(Object.keys(schema.resources[TOKEN].inputProperties)).toEqual(["config", "secrets"]);
   }, 300000);
 
   it("a second `npm install` in plugin/ (or one in a developer's installed checkout) leaves the root's node_modules alone", async () => {
