@@ -6,6 +6,7 @@ import { AlertingConfig, AlertingSecrets, SMTP_SECRET_KEY } from "./config/alert
 import { GrafanaConfig } from "./config/grafana";
 import { jobNames } from "./config/jobs";
 import { grafanaSpec } from "./grafana-workloads";
+import { withoutDebugStackTraces } from "./platform/stack-traces";
 import { Platform, WorkloadSpec } from "./platform/types";
 import { renderGrafanaContactPoints, renderGrafanaMuteTimings, renderGrafanaPolicy } from "./render/alertmanager";
 import { DashboardPlan, DatasourcePlan, DatasourceUrls, folderUid, grafanaDatasources, planDashboards } from "./render/grafana";
@@ -205,29 +206,6 @@ export class GrafanaStack extends pulumi.ComponentResource {
       return out;
     });
   };
-}
-
-/**
- * Runs `construct` (synchronous resource constructors) with `Error.stackTraceLimit` at 0, restored
- * right after, even when it throws.
- *
- * Why: the SDK stores `new Error().stack` on every promise it makes for a resource's outputs
- * (`debuggablePromise`, four per output property, ~40 for a Grafana dashboard), only to print
- * where a promise was created if the program exits with it pending. Formatting those traces
- * (each frame mapped through source-map-support, which ts-node and Pulumi's language host both
- * register) is most of a dashboard's cost: at 1000 monitored services it is ~55% of the program's
- * evaluation (`npm run bench:preview`). What is lost is only those creation traces, which would
- * point into this file anyway; the resource's source position and the trace it sends to the
- * engine come from `Resource.callsites()`, which sets its own unlimited limit the same way.
- */
-export function withoutDebugStackTraces<T>(construct: () => T): T {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return construct();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }
 
 /** A dashboard to push: its stable uid, its folder's title, its JSON model. */

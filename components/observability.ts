@@ -16,6 +16,7 @@ import { ScrapeJob } from "./render/prometheus";
 import { renderRuleFiles } from "./render/rules";
 import { renderServiceRules, SERVICE_RULES_FILE } from "./render/service-rules";
 import { TracingStack } from "./tracing";
+import { withoutDebugStackTraces } from "./platform/stack-traces";
 
 export interface ObservabilityStackArgs {
   /**
@@ -59,7 +60,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     this.config = config;
     const stackName = config.name ?? `obs-${pulumi.getStack()}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
 
-    this.platform =
+    // Every part is constructed without the SDK's debug stack traces (see withoutDebugStackTraces).
+    this.platform = withoutDebugStackTraces(() =>
       config.platform === "docker"
         ? new DockerPlatform(`${name}-docker`, {
             stackName,
@@ -72,7 +74,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             createNamespace: config.kubernetes.createNamespace,
             networkPolicies: config.kubernetes.networkPolicies,
             storageClass: config.kubernetes.storageClass,
-          }, { parent: this });
+          }, { parent: this }),
+    );
 
     // The services' jobs and rules are rendered once the program has added them all: the config
     // files are Outputs that resolve when the stack is sealed, right after the program's turn.
@@ -92,44 +95,44 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     this.endpoints = {};
 
     if (config.alertmanager.enabled) {
-      this.alerting = new AlertRouting(`${name}-alerting`, {
+      this.alerting = withoutDebugStackTraces(() => new AlertRouting(`${name}-alerting`, {
         platform: this.platform,
         routing: config.alerting,
         secrets: pulumi.output(secrets.alertingSecrets ?? {}) as pulumi.Output<Record<string, string>>,
         alertmanager: config.alertmanager,
-      }, { parent: this });
+      }, { parent: this }));
       alertmanagers = this.alerting.alertmanagers;
       extraJobs.push(...this.alerting.scrapeJobs);
       urls.alertmanager = this.alerting.url;
     }
 
     if (config.logs.enabled) {
-      this.logs = new LokiStack(`${name}-logs`, {
+      this.logs = withoutDebugStackTraces(() => new LokiStack(`${name}-logs`, {
         platform: this.platform,
         logs: config.logs,
         alertmanagerUrl: this.alerting ? `http://${this.alerting.address}` : undefined,
         s3Credentials: secrets.lokiS3AccessKeyId !== undefined && secrets.lokiS3SecretAccessKey !== undefined
           ? { accessKeyId: secrets.lokiS3AccessKeyId, secretAccessKey: secrets.lokiS3SecretAccessKey }
           : undefined,
-      }, { parent: this });
+      }, { parent: this }));
       extraJobs.push(...this.logs.scrapeJobs);
       urls.loki = this.logs.url;
       this.endpoints.lokiPush = this.logs.lokiPushUrl;
     }
 
     if (config.tracing.enabled) {
-      this.tracing = new TracingStack(`${name}-tracing`, {
+      this.tracing = withoutDebugStackTraces(() => new TracingStack(`${name}-tracing`, {
         platform: this.platform,
         tracing: config.tracing,
         lokiOtlpUrl: this.logs?.lokiOtlpUrl,
-      }, { parent: this });
+      }, { parent: this }));
       extraJobs.push(...this.tracing.scrapeJobs);
       urls[this.tracing.backend] = this.tracing.traceBackendUrl;
       this.endpoints.otlpGrpc = this.tracing.otlpGrpcEndpoint;
       this.endpoints.otlpHttp = this.tracing.otlpHttpEndpoint;
     }
 
-    this.prometheus = new PrometheusStack(`${name}-prometheus`, {
+    this.prometheus = withoutDebugStackTraces(() => new PrometheusStack(`${name}-prometheus`, {
       platform: this.platform,
       prometheus: config.prometheus,
       exporters: config.exporters,
@@ -142,11 +145,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       // Grafana is built after Prometheus (it needs Prometheus' address); its job joins late.
       lateJobs: pulumi.all([services, grafanaJobs]).apply(([list, grafana]) => [...grafana, ...list.map(scrapeJobOf)]),
       exemplars: config.tracing.enabled,
-    }, { parent: this });
+    }, { parent: this }));
     urls.prometheus = this.prometheus.url;
 
     if (config.grafana.enabled) {
-      this.grafana = new GrafanaStack(`${name}-grafana`, {
+      this.grafana = withoutDebugStackTraces(() => new GrafanaStack(`${name}-grafana`, {
         platform: this.platform,
         grafana: config.grafana,
         adminPassword: secrets.grafanaAdminPassword,
@@ -160,7 +163,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         },
         // The one routing definition, so Grafana-managed alerts route like Alertmanager's.
         alerting: this.alerting ? { config: config.alerting, secrets: pulumi.output(secrets.alertingSecrets ?? {}) as pulumi.Output<Record<string, string>> } : undefined,
-      }, { parent: this });
+      }, { parent: this }));
       urls.grafana = this.grafana.url;
     }
     resolveGrafanaJobs(this.grafana?.scrapeJobs ?? []);

@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { images } from "../versions";
 import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, ProbeSpec, ResourceSpec, WorkloadSpec } from "./types";
+import { withoutDebugStackTraces } from "./stack-traces";
 
 export interface DockerPlatformArgs {
   /** Prefix of every container, volume and network name, e.g. `obs-dev`. Required. */
@@ -178,7 +179,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
   }
 
   deploy(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload {
-    return this.place(spec, parent, {});
+    return withoutDebugStackTraces(() => this.place(spec, parent, {}));
   }
 
   /**

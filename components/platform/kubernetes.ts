@@ -17,6 +17,7 @@ import {
   workloadKind,
   workloadNetworkPolicy,
 } from "./kubernetes-objects";
+import { withoutDebugStackTraces } from "./stack-traces";
 import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, ScrapeEndpoint, WorkloadSpec } from "./types";
 
 export interface KubernetesPlatformArgs {
@@ -90,6 +91,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
   }
 
   deploy(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload {
+    return withoutDebugStackTraces(() => this.deployNow(spec, parent));
+  }
+
+  private deployNow(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload {
     checkWorkloadSpec(spec);
     const opts = this.childOpts(parent);
     // Prefixed with the platform's name: two stacks in one program must not share resource names.
