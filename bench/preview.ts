@@ -12,8 +12,10 @@
  *   rebuilds `dist/` first unless given `--no-build`.
  * Either way ts-node formats every stack trace through source-map-support, and so does Pulumi's
  * language host for a JavaScript program (`@pulumi/pulumi/cmd/run` registers
- * `source-map-support/register`): the SDK reads `new Error().stack` several times per resource,
- * which makes that formatting the largest cost of a resource (see the README's benchmarks).
+ * `source-map-support/register`): the SDK reads `new Error().stack` four times per output property
+ * of every resource, which made that formatting the largest cost of a resource until the library
+ * constructed its resources without those traces (components/platform/stack-traces.ts; see the
+ * README's benchmarks).
  *
  * Each case runs in a child process of its own: the mock monitor is process-wide, and the child's
  * peak resident memory (`process.resourceUsage().maxRSS`) is then that case's alone. Services are
