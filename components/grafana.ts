@@ -178,8 +178,6 @@ export class GrafanaStack extends pulumi.ComponentResource {
    * `ObservabilityStack.monitorService` adds, known when the stack is sealed.
    */
   addDashboardsLater(dashboards: Promise<DashboardSpec[]>): void {
-    // `pushDashboards` itself is the continuation: the dashboards are constructed on a stack of
-    // one frame of ours instead of the program's.
     void dashboards.then(this.pushDashboards);
   }
 
