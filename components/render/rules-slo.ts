@@ -22,11 +22,17 @@ function byService(inner: string): string {
 
 /**
  * Prometheus 3 writes classic-histogram `le` values in float form (`1` is stored as `1.0`),
- * Prometheus 2 keeps what the client wrote (`1`); an integer bound has to match both.
+ * Prometheus 2 keeps what the client wrote (`1`): the regex alternatives that match a bound
+ * (`num` of its seconds) in both.
  */
+export function leAlternatives(bound: string): string {
+  return /^\d+$/.test(bound) ? `${bound}|${bound}\\\\.0` : escapeRegex(bound);
+}
+
+/** A matcher for one bound: exact when it is not an integer. */
 function leMatcher(seconds: number): string {
   const s = num(seconds);
-  return /^\d+$/.test(s) ? `le=~"${s}|${s}\\\\.0"` : `le="${s}"`;
+  return /^\d+$/.test(s) ? `le=~"${leAlternatives(s)}"` : `le="${s}"`;
 }
 
 function windowsOf(pairs: readonly BurnRateWindow[]): string[] {

@@ -2,7 +2,7 @@ import * as yaml from "js-yaml";
 import type { ServiceSpec } from "../config/services";
 import { durationSeconds } from "./prometheus";
 import { RuleThresholds } from "./rule-types";
-import { AVAILABILITY_OBJECTIVE, escapeRegex } from "./rules-slo";
+import { AVAILABILITY_OBJECTIVE, leAlternatives } from "./rules-slo";
 
 /** The rule file of the monitored services' SLOs. Always loaded; empty while no service has an SLO. */
 export const SERVICE_RULES_FILE = "services.yml";
@@ -74,9 +74,8 @@ function burnRules(t: RuleThresholds, bounds: readonly string[]): object[] {
   }
   if (bounds.length === 0) return rules;
 
-  // Prometheus 3 writes classic-histogram `le` values in float form (`1` as `1.0`), Prometheus 2
-  // keeps what the client wrote: select both forms of an integer bound, then read `1.0` as `1`.
-  const le = bounds.map((b) => (/^\d+$/.test(b) ? `${b}(\\\\.0)?` : escapeRegex(b))).join("|");
+  // Both forms of an integer bound (`1`, `1.0`) are selected, then `1.0` is read as `1`.
+  const le = bounds.map(leAlternatives).join("|");
   const windows = [...new Set(t.burnRateWindows.flatMap((p) => [p.long, p.short]))].sort((a, b) => durationSeconds(a) - durationSeconds(b));
   for (const w of windows) {
     const buckets = `label_replace(rate(${t.httpDurationMetric}_bucket{le=~"${le}"}[${w}]), "le", "$1", "le", "(.+)\\\\.0")`;
