@@ -6,23 +6,23 @@
  * No `latest`, no floating tags: a test asserts every image the stack declares is in this table.
  */
 export const images = {
-  prometheus: "quay.io/prometheus/prometheus:v3.5.0",
-  alertmanager: "quay.io/prometheus/alertmanager:v0.28.1",
-  nodeExporter: "quay.io/prometheus/node-exporter:v1.9.1",
-  blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.27.0",
+  prometheus: "quay.io/prometheus/prometheus:v3.16.0",
+  alertmanager: "quay.io/prometheus/alertmanager:v0.35.0",
+  nodeExporter: "quay.io/prometheus/node-exporter:v1.12.1",
+  blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.28.0",
   postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.17.1",
   // The -alpine variant: the default image is FROM scratch and has no shell for a healthcheck.
   redisExporter: "docker.io/oliver006/redis_exporter:v1.74.0-alpine",
-  cadvisor: "gcr.io/cadvisor/cadvisor:v0.52.1",
-  kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0",
+  cadvisor: "gcr.io/cadvisor/cadvisor:v0.61.0",
+  kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.18.0",
   // A read-only filter in front of the Docker socket: only GET /containers and /_ping pass.
   dockerSocketProxy: "docker.io/tecnativa/docker-socket-proxy:v0.3.0",
   // Logs: Loki in single-binary mode and Alloy (Promtail's successor; Promtail is end-of-life).
-  loki: "docker.io/grafana/loki:3.5.3",
+  loki: "docker.io/grafana/loki:3.7.8",
   alloy: "docker.io/grafana/alloy:v1.10.2",
   // Traces: the contrib collector (tail_sampling, spanmetrics, zipkin are contrib-only), then Jaeger v2 or Tempo.
-  otelCollectorContrib: "docker.io/otel/opentelemetry-collector-contrib:0.131.0",
-  jaeger: "docker.io/jaegertracing/jaeger:2.9.0",
+  otelCollectorContrib: "docker.io/otel/opentelemetry-collector-contrib:0.161.0",
+  jaeger: "docker.io/jaegertracing/jaeger:2.13.0",
   tempo: "docker.io/grafana/tempo:2.8.2",
   grafana: "docker.io/grafana/grafana:12.2.1",
 } as const;

@@ -1,0 +1,149 @@
+/**
+ * `npm run toolchain`: builds, from Go modules, the upstream binaries the tests run, at exactly
+ * the versions the stack pins (see recipes.ts), into a per-version cache outside the repository.
+ * What is cached is skipped. Prints each binary, its version and the seconds it took.
+ *
+ *   npm run toolchain                 build what is missing
+ *   npm run toolchain -- --only prometheus,alertmanager
+ *   npm run toolchain -- --list       print the recipes and cache paths, build nothing
+ *
+ * Each recipe is built in a wrapper module of its own (`<cache>/src/<name>/<version>`): one
+ * wrapper per binary, so version selection for one never raises a dependency of another.
+ * Exit status: 0 when every recipe is built (or was cached), 1 otherwise.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { binDir, cacheRoot, Recipe, recipes, unobtainable } from "./recipes";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function goEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // Static binaries: they also run in the scratch/busybox images built from them.
+    CGO_ENABLED: "0",
+    GOFLAGS: "-mod=mod -buildvcs=false",
+    // The installed Go (1.26) builds every pinned module; never fetch another toolchain silently.
+    GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? "local",
+  };
+}
+
+function go(args: string[], cwd: string, log: fs.WriteStream): void {
+  log.write(`$ go ${args.join(" ")}\n`);
+  const r = spawnSync("go", args, { cwd, env: goEnv(), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  log.write(r.stdout ?? "");
+  log.write(r.stderr ?? "");
+  if (r.status !== 0) {
+    const tail = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-25).join("\n");
+    throw new Error(`go ${args.join(" ")} failed (exit ${r.status}):\n${tail}`);
+  }
+}
+
+/** The binaries of a recipe are all present and report the pinned version. */
+export function isBuilt(recipe: Recipe): boolean {
+  const dir = binDir(recipe);
+  if (!recipe.packages.every((p) => fs.existsSync(path.join(dir, p.out)))) return false;
+  return versionMatches(recipe).ok;
+}
+
+export function versionMatches(recipe: Recipe): { ok: boolean; output: string } {
+  const bin = path.join(binDir(recipe), recipe.versionCheck.binary);
+  const r = spawnSync(bin, recipe.versionCheck.args, { encoding: "utf8", timeout: 30000 });
+  const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+  return { ok: r.status === 0 && output.includes(recipe.versionCheck.expect), output };
+}
+
+function build(recipe: Recipe): void {
+  const src = path.join(cacheRoot(), "src", recipe.name, recipe.version);
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.mkdirSync(src, { recursive: true });
+  const log = fs.createWriteStream(path.join(src, "build.log"));
+  try {
+    go(["mod", "init", `pulumi-observability.toolchain/${recipe.name}`], src, log);
+    for (const [from, to] of Object.entries(recipe.replace ?? {})) go(["mod", "edit", `-replace=${from}=${to}`], src, log);
+    if (recipe.mainGo) {
+      fs.writeFileSync(path.join(src, "main.go"), recipe.mainGo);
+      go(["get", ...Object.entries(recipe.require).map(([m, v]) => `${m}@${v}`)], src, log);
+      go(["mod", "tidy"], src, log);
+    } else {
+      const version = (pkg: string): string => {
+        const mod = Object.keys(recipe.require).filter((m) => pkg === m || pkg.startsWith(`${m}/`)).sort((a, b) => b.length - a.length)[0];
+        if (!mod) throw new Error(`${recipe.name}: ${pkg} is in no required module`);
+        return recipe.require[mod];
+      };
+      // Modules required beside the tool's own (Pulumi's sdk/v3 at the same release as pkg/v3).
+      const extra = Object.entries(recipe.require).filter(([m]) => !recipe.packages.some((p) => p.pkg === m || p.pkg.startsWith(`${m}/`)));
+      if (extra.length > 0) go(["get", ...extra.map(([m, v]) => `${m}@${v}`)], src, log);
+      go(["get", "-tool", ...recipe.packages.map((p) => `${p.pkg}@${version(p.pkg)}`)], src, log);
+    }
+    const ldflags = ["-s", "-w", ...Object.entries(recipe.versionVars ?? {}).map(([k, v]) => `-X ${k}=${v}`)].join(" ");
+    const out = binDir(recipe);
+    fs.mkdirSync(out, { recursive: true });
+    for (const p of recipe.packages) {
+      const args = ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(out, p.out)];
+      if (recipe.tags?.length) args.push(`-tags=${recipe.tags.join(",")}`);
+      go([...args, p.pkg], src, log);
+    }
+  } finally {
+    log.end();
+  }
+}
+
+function probe(module: string): string {
+  const r = spawnSync("go", ["mod", "download", "-json", module], { cwd: cacheRoot(), env: goEnv(), encoding: "utf8" });
+  try {
+    const j = JSON.parse(r.stdout) as { Error?: string };
+    return j.Error ? j.Error.split("\n")[0] : "served";
+  } catch {
+    return (r.stderr || r.stdout).trim().split("\n")[0];
+  }
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const lock = fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8");
+  const all = recipes(lock);
+  const onlyArg = args.indexOf("--only");
+  const only = onlyArg >= 0 ? new Set(args[onlyArg + 1].split(",")) : undefined;
+  const selected = all.filter((r) => !only || only.has(r.name));
+  if (only) for (const n of only) if (!all.some((r) => r.name === n)) throw new Error(`--only: no recipe named ${n}; recipes: ${all.map((r) => r.name).join(", ")}`);
+
+  if (args.includes("--list")) {
+    for (const r of all) console.log(`${r.name.padEnd(20)} ${r.version.padEnd(10)} ${binDir(r)}  (${r.pinnedBy})`);
+    return;
+  }
+
+  fs.mkdirSync(cacheRoot(), { recursive: true });
+  const goVersion = execFileSync("go", ["version"], { encoding: "utf8", env: goEnv() }).trim();
+  console.log(`toolchain: ${goVersion}; cache ${cacheRoot()}`);
+  const started = Date.now();
+  let failed = 0;
+  for (const r of selected) {
+    const t0 = Date.now();
+    if (isBuilt(r)) {
+      console.log(`  ${r.name.padEnd(20)} ${r.version.padEnd(10)} cached   ${((Date.now() - t0) / 1000).toFixed(1)} s  ${r.packages.map((p) => p.out).join(", ")}`);
+      continue;
+    }
+    try {
+      build(r);
+      const check = versionMatches(r);
+      if (!check.ok) throw new Error(`built, but \`${r.versionCheck.binary} ${r.versionCheck.args.join(" ")}\` does not report ${r.versionCheck.expect}:\n${check.output.slice(0, 500)}`);
+      const seconds = (Date.now() - t0) / 1000;
+      fs.writeFileSync(path.join(binDir(r), "..", "build.json"), JSON.stringify({ name: r.name, version: r.version, seconds, require: r.require, go: goVersion }, null, 2));
+      console.log(`  ${r.name.padEnd(20)} ${r.version.padEnd(10)} built    ${seconds.toFixed(1)} s  ${r.packages.map((p) => p.out).join(", ")}`);
+    } catch (e) {
+      failed++;
+      console.log(`  ${r.name.padEnd(20)} ${r.version.padEnd(10)} FAILED   ${((Date.now() - t0) / 1000).toFixed(1)} s\n${String((e as Error).message).replace(/^/gm, "      ")}`);
+    }
+  }
+  if (!only) {
+    for (const u of unobtainable(lock)) {
+      console.log(`  ${u.name.padEnd(20)} ${u.version.padEnd(10)} not built: ${u.why}\n      go mod download ${u.module}: ${probe(u.module)}`);
+    }
+  }
+  console.log(`toolchain: ${selected.length - failed} of ${selected.length} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exit(failed ? 1 : 0);
+}
+
+if (require.main === module) main();

@@ -1,0 +1,115 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { renderCollectorConfig } from "../components/render/otelcol";
+import { images } from "../components/versions";
+import {
+  binDir,
+  cacheRoot,
+  collectorMain,
+  collectorStableVersion,
+  COLLECTOR_COMPONENTS,
+  imageTag,
+  jaegerModuleVersion,
+  lockedVersions,
+  prometheusModuleVersion,
+  recipes,
+  releaseOf,
+  unobtainable,
+} from "../scripts/toolchain/recipes";
+import { describeWithBinaries } from "./helpers/binaries";
+
+const ROOT = path.resolve(__dirname, "..");
+const LOCK = fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8");
+const ALL = recipes(LOCK);
+const byName = (name: string) => ALL.find((r) => r.name === name)!;
+
+describe("toolchain recipes take their versions from the pins", () => {
+  it("maps upstream releases to Go module versions", () => {
+    expect(prometheusModuleVersion("3.16.0")).toBe("v0.316.0");
+    expect(prometheusModuleVersion("3.5.2")).toBe("v0.305.2");
+    expect(() => prometheusModuleVersion("2.53.0")).toThrow("only 3.x");
+    expect(jaegerModuleVersion("2.13.0")).toBe("v1.76.0");
+    expect(jaegerModuleVersion("2.9.0")).toBe("v1.72.0");
+    expect(collectorStableVersion("0.161.0")).toBe("v1.67.0");
+    expect(imageTag("docker.io/oliver006/redis_exporter:v1.74.0-alpine")).toBe("v1.74.0-alpine");
+    expect(releaseOf("v1.74.0-alpine")).toBe("1.74.0");
+    expect(() => releaseOf("latest")).toThrow("not a release version");
+  });
+
+  it("builds every non-AGPL image the tests run, at its image's release", () => {
+    const imageOf: Record<string, keyof typeof images> = {
+      prometheus: "prometheus",
+      alertmanager: "alertmanager",
+      "node-exporter": "nodeExporter",
+      "blackbox-exporter": "blackboxExporter",
+      "postgres-exporter": "postgresExporter",
+      "redis-exporter": "redisExporter",
+      "kube-state-metrics": "kubeStateMetrics",
+      otelcol: "otelCollectorContrib",
+      jaeger: "jaeger",
+    };
+    for (const [recipe, image] of Object.entries(imageOf)) expect([recipe, byName(recipe).version]).toStrictEqual([recipe, releaseOf(imageTag(images[image]))]);
+    // The images with no recipe, and why: AGPL (never built here), or not a Go module of theirs.
+    const notBuilt = Object.keys(images).filter((i) => !Object.values(imageOf).includes(i as keyof typeof images)).sort();
+    expect(notBuilt).toStrictEqual(["alloy", "cadvisor", "dockerSocketProxy", "grafana", "loki", "tempo"]);
+  });
+
+  it("builds the Pulumi CLI at the release package-lock.json holds for @pulumi/pulumi", () => {
+    const locked = lockedVersions(LOCK);
+    const pulumi = byName("pulumi");
+    expect(pulumi.version).toBe(locked.pulumi);
+    expect(pulumi.require).toStrictEqual({ "github.com/pulumi/pulumi/pkg/v3": `v${locked.pulumi}`, "github.com/pulumi/pulumi/sdk/v3": `v${locked.pulumi}` });
+    // The language host and the providers the npm packages ask for, stated as not served here.
+    expect(unobtainable(LOCK).map((u) => `${u.name}@${u.version}`)).toStrictEqual([
+      `pulumi-language-nodejs@${locked.pulumi}`,
+      `pulumi-resource-docker@${locked.docker}`,
+      `pulumi-resource-random@${locked.random}`,
+      `pulumi-resource-kubernetes@${locked.kubernetes}`,
+    ]);
+  });
+
+  it("keeps every cache path outside the repository and under the pinned version", () => {
+    for (const r of ALL) {
+      const dir = binDir(r);
+      expect(dir.startsWith(ROOT + path.sep)).toBe(false);
+      expect(dir).toBe(path.join(cacheRoot(), r.name, r.version, "bin"));
+    }
+  });
+});
+
+describe("the collector build holds exactly the components the stack renders", () => {
+  const rendered = [
+    renderCollectorConfig({ backendOtlpEndpoint: "jaeger:4317" }),
+    renderCollectorConfig({ backendOtlpEndpoint: "tempo:4317", lokiOtlpEndpoint: "http://loki:3100/otlp" }),
+    renderCollectorConfig({ backendOtlpEndpoint: "jaeger:4317", tailSampling: { enabled: true, ratio: 0.1, latencyThresholdMs: 500, decisionWait: "10s" } }),
+  ].map((t) => yaml.load(t) as Record<string, Record<string, unknown>>);
+  const used = (kind: keyof typeof COLLECTOR_COMPONENTS) => new Set(rendered.flatMap((c) => Object.keys(c[kind] ?? {}).map((id) => id.split("/")[0])));
+
+  it.each(Object.keys(COLLECTOR_COMPONENTS) as (keyof typeof COLLECTOR_COMPONENTS)[])("%s: every one rendered is built, and every one built is rendered", (kind) => {
+    expect([...used(kind)].sort()).toStrictEqual(Object.keys(COLLECTOR_COMPONENTS[kind]).sort());
+  });
+
+  it("generates a main that registers each component's factory", () => {
+    const main = collectorMain("0.161.0");
+    for (const pkg of Object.values(COLLECTOR_COMPONENTS).flatMap((k) => Object.values(k))) expect(main).toContain(`\t"${pkg}"`);
+    expect(main).toContain('Version: "0.161.0"');
+  });
+});
+
+describe("what is built is what is pinned", () => {
+  for (const r of ALL) {
+    describeWithBinaries(`${r.name} ${r.version}`, r.packages.map((p) => p.out), () => {
+      it(`\`${r.versionCheck.binary} ${r.versionCheck.args.join(" ")}\` reports ${r.versionCheck.expect}`, () => {
+        const out = spawnSync(path.join(binDir(r), r.versionCheck.binary), r.versionCheck.args, { encoding: "utf8", timeout: 30000 });
+        expect(`${out.stdout}${out.stderr}`).toContain(r.versionCheck.expect);
+      });
+      if (r.mainGo) {
+        it("was built from the main.go the recipe generates now", () => {
+          expect(fs.readFileSync(path.join(cacheRoot(), "src", r.name, r.version, "main.go"), "utf8")).toBe(r.mainGo);
+        });
+      }
+    });
+  }
+});
