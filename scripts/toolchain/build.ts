@@ -62,20 +62,29 @@ function build(recipe: Recipe): void {
   try {
     go(["mod", "init", `pulumi-observability.toolchain/${recipe.name}`], src, log);
     for (const [from, to] of Object.entries(recipe.replace ?? {})) go(["mod", "edit", `-replace=${from}=${to}`], src, log);
+    for (const [module, files] of Object.entries(recipe.addFiles ?? {})) {
+      // A writable copy of the module from the module cache, with our files added, replacing it.
+      const version = recipe.require[module];
+      const dir = JSON.parse(execFileSync("go", ["mod", "download", "-json", `${module}@${version}`], { cwd: src, env: goEnv(), encoding: "utf8" })).Dir as string;
+      const copy = path.join(src, "upstream", path.basename(module));
+      fs.cpSync(dir, copy, { recursive: true });
+      chmodWritable(copy);
+      for (const [file, text] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+        fs.writeFileSync(path.join(copy, file), text);
+      }
+      go(["mod", "edit", `-replace=${module}=./${path.relative(src, copy)}`], src, log);
+    }
     if (recipe.mainGo) {
       fs.writeFileSync(path.join(src, "main.go"), recipe.mainGo);
       go(["get", ...Object.entries(recipe.require).map(([m, v]) => `${m}@${v}`)], src, log);
       go(["mod", "tidy"], src, log);
     } else {
-      const version = (pkg: string): string => {
-        const mod = Object.keys(recipe.require).filter((m) => pkg === m || pkg.startsWith(`${m}/`)).sort((a, b) => b.length - a.length)[0];
-        if (!mod) throw new Error(`${recipe.name}: ${pkg} is in no required module`);
-        return recipe.require[mod];
-      };
-      // Modules required beside the tool's own (Pulumi's sdk/v3 at the same release as pkg/v3).
-      const extra = Object.entries(recipe.require).filter(([m]) => !recipe.packages.some((p) => p.pkg === m || p.pkg.startsWith(`${m}/`)));
-      if (extra.length > 0) go(["get", ...extra.map(([m, v]) => `${m}@${v}`)], src, log);
-      go(["get", "-tool", ...recipe.packages.map((p) => `${p.pkg}@${version(p.pkg)}`)], src, log);
+      // The modules at their exact versions first, then the packages as tools of this wrapper. (A
+      // `go get -tool pkg@version` asks the proxy for every prefix of pkg as a module, and this
+      // proxy answers 403, not 404, for the ones that are not modules.)
+      go(["get", ...Object.entries(recipe.require).map(([m, v]) => `${m}@${v}`)], src, log);
+      for (const p of recipe.packages) go(["mod", "edit", `-tool=${p.pkg}`], src, log);
     }
     const ldflags = ["-s", "-w", ...Object.entries(recipe.versionVars ?? {}).map(([k, v]) => `-X ${k}=${v}`)].join(" ");
     const out = binDir(recipe);
@@ -87,6 +96,15 @@ function build(recipe: Recipe): void {
     }
   } finally {
     log.end();
+  }
+}
+
+function chmodWritable(dir: string): void {
+  fs.chmodSync(dir, 0o755);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chmodWritable(p);
+    else fs.chmodSync(p, 0o644);
   }
 }
 

@@ -34,6 +34,12 @@ export interface Recipe {
   versionVars?: Record<string, string>;
   /** A main.go of our own, when upstream has no main package to build (the collector). */
   mainGo?: string;
+  /**
+   * Files of our own added to a copy of an upstream module before building, where its zip lacks
+   * generated files its Go code embeds (a web UI built by npm in upstream's release process).
+   * Keyed by the module path, then by the file's path inside the module.
+   */
+  addFiles?: Record<string, Record<string, string>>;
   /** `go build -tags`. */
   tags?: string[];
   /** The argument that makes the first binary print its version, and what that output must contain. */
@@ -98,6 +104,9 @@ export function lockedVersions(lockText: string): Record<"pulumi" | "docker" | "
   };
   return { pulumi: get("@pulumi/pulumi"), docker: get("@pulumi/docker"), random: get("@pulumi/random"), kubernetes: get("@pulumi/kubernetes") };
 }
+
+const PLACEHOLDER_UI = (product: string): string =>
+  `<!doctype html><title>${product}</title><p>${product} built by the pulumi-observability toolchain without its web UI; the API works.</p>\n`;
 
 const PROM_VERSION = "github.com/prometheus/common/version";
 
@@ -247,6 +256,14 @@ export function recipes(lockText: string): Recipe[] {
         { pkg: "github.com/prometheus/alertmanager/cmd/amtool", out: "amtool" },
       ],
       versionVars: promVersionVars(alertmanager),
+      // ui/web.go embeds app/dist, which upstream builds with npm and the module zip does not hold:
+      // a placeholder page in its place. The API, the clustering and amtool are unaffected.
+      addFiles: {
+        "github.com/prometheus/alertmanager": {
+          "ui/app/dist/elm/index.html": PLACEHOLDER_UI("Alertmanager"),
+          "ui/app/dist/mantine/index.html": PLACEHOLDER_UI("Alertmanager"),
+        },
+      },
       versionCheck: { binary: "alertmanager", args: ["--version"], expect: `alertmanager, version ${alertmanager}` },
     },
     {
@@ -292,7 +309,7 @@ export function recipes(lockText: string): Recipe[] {
       require: { "k8s.io/kube-state-metrics/v2": `v${ksm}` },
       packages: [{ pkg: "k8s.io/kube-state-metrics/v2", out: "kube-state-metrics" }],
       versionVars: promVersionVars(`v${ksm}`),
-      versionCheck: { binary: "kube-state-metrics", args: ["--version"], expect: `v${ksm}` },
+      versionCheck: { binary: "kube-state-metrics", args: ["version"], expect: `v${ksm}` },
     },
     {
       name: "otelcol",
