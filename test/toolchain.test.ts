@@ -91,6 +91,16 @@ describe("the collector build holds exactly the components the stack renders", (
     expect([...used(kind)].sort()).toStrictEqual(Object.keys(COLLECTOR_COMPONENTS[kind]).sort());
   });
 
+  describeWithBinaries("the built collector", ["otelcol-contrib"], () => {
+    it("names its components as the renderer does (`otelcol-contrib components`)", () => {
+      const out = spawnSync(path.join(binDir(byName("otelcol")), "otelcol-contrib"), ["components"], { encoding: "utf8", timeout: 30000 });
+      const listed = yaml.load(out.stdout) as Record<string, { name: string }[]>;
+      for (const kind of Object.keys(COLLECTOR_COMPONENTS) as (keyof typeof COLLECTOR_COMPONENTS)[]) {
+        expect([kind, listed[kind].map((c) => c.name).sort()]).toStrictEqual([kind, Object.keys(COLLECTOR_COMPONENTS[kind]).sort()]);
+      }
+    });
+  });
+
   it("generates a main that registers each component's factory", () => {
     const main = collectorMain("0.161.0");
     for (const pkg of Object.values(COLLECTOR_COMPONENTS).flatMap((k) => Object.values(k))) expect(main).toContain(`\t"${pkg}"`);

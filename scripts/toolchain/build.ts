@@ -157,7 +157,7 @@ function main(): void {
   }
   if (!only) {
     for (const u of unobtainable(lock)) {
-      console.log(`  ${u.name.padEnd(20)} ${u.version.padEnd(10)} not built: ${u.why}\n      go mod download ${u.module}: ${probe(u.module)}`);
+      console.log(`  ${u.name.padEnd(26)} ${u.version.padEnd(10)} not built: ${u.why}\n      go mod download ${u.module}: ${probe(u.module)}`);
     }
   }
   console.log(`toolchain: ${selected.length - failed} of ${selected.length} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -120,8 +120,9 @@ function promVersionVars(release: string): Record<string, string> {
 }
 
 /**
- * The collector's components: exactly those `components/render/otelcol.ts` can render. A test
- * reads the rendered configs and fails when one names a component that is not listed here.
+ * The collector's components, by the type names the pinned release gives them: exactly those
+ * `components/render/otelcol.ts` can render. A test reads the rendered configs and fails when
+ * one names a component that is not listed here, or one listed here is never rendered.
  */
 export const COLLECTOR_COMPONENTS = {
   receivers: { otlp: "go.opentelemetry.io/collector/receiver/otlpreceiver", zipkin: "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/zipkinreceiver" },
@@ -131,13 +132,13 @@ export const COLLECTOR_COMPONENTS = {
     tail_sampling: "github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor",
   },
   exporters: {
-    otlp: "go.opentelemetry.io/collector/exporter/otlpexporter",
-    otlphttp: "go.opentelemetry.io/collector/exporter/otlphttpexporter",
+    otlp_grpc: "go.opentelemetry.io/collector/exporter/otlpexporter",
+    otlp_http: "go.opentelemetry.io/collector/exporter/otlphttpexporter",
     prometheus: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter",
   },
   connectors: {
     forward: "go.opentelemetry.io/collector/connector/forwardconnector",
-    spanmetrics: "github.com/open-telemetry/opentelemetry-collector-contrib/connector/spanmetricsconnector",
+    span_metrics: "github.com/open-telemetry/opentelemetry-collector-contrib/connector/spanmetricsconnector",
   },
   extensions: { health_check: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension" },
 } as const;
