@@ -27,6 +27,7 @@ import { extractMetricNames } from "../components/validate/promql";
 import { allDashboards } from "../dashboards";
 import { STATUS_LABEL } from "../dashboards/http";
 import { dashboardMetricNames, substituteVariables, variableNames } from "../dashboards/validate";
+import { bin } from "../test/helpers/binaries";
 import { startOnFreePort, stopAll, tempDir } from "../test/helpers/processes";
 
 const HOSTS = 200;
@@ -163,10 +164,10 @@ async function writeOpenMetrics(file: string, dayStart: number): Promise<{ serie
     for (let i = 0; i < points; i++) lines[i] = `${head}${s.value(i)} ${dayStart + i * STEP_S}`;
     count++;
     samples += points;
-    if (!out.write(lines.join("\n") + "\n")) await new Promise((resolve) => out.once("drain", resolve));
+    if (!out.write(lines.join("\n") + "\n")) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
   }
   out.end("# EOF\n");
-  await new Promise((resolve) => out.once("finish", resolve));
+  await new Promise<void>((resolve) => out.once("finish", () => resolve()));
   return { series: count, samples };
 }
 
@@ -301,7 +302,7 @@ async function main(): Promise<void> {
   const size = fs.statSync(file).size;
   console.log(`generated ${nSeries} series, ${samples.toLocaleString("en")} samples, ${(size / 2 ** 20).toFixed(0)} MiB in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   t = Date.now();
-  execFileSync("promtool", ["tsdb", "create-blocks-from", "openmetrics", file, dataDir], { stdio: ["ignore", "ignore", "inherit"], maxBuffer: 1 << 26 });
+  execFileSync(bin("promtool"), ["tsdb", "create-blocks-from", "openmetrics", file, dataDir], { stdio: ["ignore", "ignore", "inherit"], maxBuffer: 1 << 26 });
   fs.rmSync(file);
   const imported = fs.readdirSync(dataDir).filter((d) => d.startsWith("01")).length;
   console.log(`imported with promtool in ${((Date.now() - t) / 1000).toFixed(1)} s: ${imported} blocks`);
@@ -310,7 +311,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(configPath, "global:\n  scrape_interval: 60s\n");
   const { port, process: prometheus } = await startOnFreePort((p) => ({
     name: "prometheus",
-    command: "prometheus",
+    command: bin("prometheus"),
     args: [`--config.file=${configPath}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${p}`, "--storage.tsdb.retention.time=30d"],
     ready: { http: `http://127.0.0.1:${p}/-/ready` },
     timeoutMs: 120000,
@@ -325,7 +326,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(rulesFile, yaml.dump({ groups: [{ name: `bench-${i}`, interval: `${STEP_S}s`, rules }] }, { lineWidth: -1 }));
     const ruleBlocks = path.join(dir, `rule-blocks-${i}`);
     execFileSync(
-      "promtool",
+      bin("promtool"),
       ["tsdb", "create-blocks-from", "rules", `--start=${dayStart}`, `--end=${end + STEP_S}`, `--url=${base}`, `--output-dir=${ruleBlocks}`, `--eval-interval=${STEP_S}s`, "--quiet", rulesFile],
       { stdio: ["ignore", "ignore", "inherit"] },
     );

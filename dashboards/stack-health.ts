@@ -40,7 +40,8 @@ export const stackHealth: Dashboard = {
           statPanel({
             title: "Dropped notifications",
             unit: "short",
-            description: "Alerts Prometheus could not hand to Alertmanager in the time range.",
+            // Prometheus 3 counts drops per Alertmanager: a replica that is down counts here too.
+            description: "Alerts Prometheus could not hand to an Alertmanager in the time range, summed over its Alertmanagers (one replica down counts here while the others still receive).",
             query: q(`sum(increase(prometheus_notifications_dropped_total{${prom}}[$__range]))`, undefined, { instant: true }),
             steps: [{ value: null, color: "green" }, { value: 1, color: "red" }],
           }),
@@ -59,7 +60,8 @@ export const stackHealth: Dashboard = {
           timeseriesPanel({
             title: "Notifications dropped",
             unit: "short",
-            queries: [q(`rate(prometheus_notifications_dropped_total{${prom}}[$__rate_interval])`, "{{instance}}")],
+            // One series per Prometheus and Alertmanager (Prometheus 3 queues and counts per Alertmanager).
+            queries: [q(`rate(prometheus_notifications_dropped_total{${prom}}[$__rate_interval])`, "{{instance}} → {{alertmanager}}")],
           }),
         )
         .withRow(new RowBuilder("Alertmanager"))

@@ -24,7 +24,7 @@ describe("renderCustomRules", () => {
   });
 });
 
-describeWithBinaries("the user's rules read by the real promtool", ["promtool"], () => {
+describeWithBinaries("the user's rules read by the pinned promtool", ["promtool"], () => {
   it("promtool check rules accepts them", () => {
     const dir = tempDir("custom-rules");
     fs.writeFileSync(path.join(dir, "custom.yml"), renderCustomRules(rules));

@@ -29,7 +29,7 @@ import {
  * the steps of one scenario in order; a failing step makes the following ones fail too.
  */
 
-const BINARIES = ["prometheus", "prometheus-alertmanager", "prometheus-node-exporter"];
+const BINARIES = ["prometheus", "alertmanager", "node_exporter"];
 
 /**
  * Every timer shortened so the scenario fits in about a minute. group_interval is 4s rather than

@@ -2,7 +2,7 @@ import { execFileSync } from "child_process";
 import * as net from "net";
 import { BLACKBOX_MODULES, renderBlackboxConfig } from "../components/render/blackbox";
 import { PrometheusRenderOptions, renderPrometheusConfig } from "../components/render/prometheus";
-import { describeWithBinaries } from "./helpers/binaries";
+import { bin, describeWithBinaries } from "./helpers/binaries";
 import { hasMetric, scrapeMetricNames } from "./helpers/metrics";
 import {
   ExporterHandle,
@@ -28,10 +28,10 @@ import {
 const BINARIES = [
   "prometheus",
   "promtool",
-  "prometheus-node-exporter",
-  "prometheus-blackbox-exporter",
-  "prometheus-postgres-exporter",
-  "prometheus-redis-exporter",
+  "node_exporter",
+  "blackbox_exporter",
+  "postgres_exporter",
+  "redis_exporter",
   "redis-server",
   postgresBin("initdb"),
   postgresBin("postgres"),
@@ -77,7 +77,7 @@ function commandLine(pid: number | undefined): string {
   return execFileSync("ps", ["-ww", "-o", "args=", "-p", String(pid)], { encoding: "utf8" });
 }
 
-describeWithBinaries("prometheus stack on real processes", BINARIES, () => {
+describeWithBinaries("prometheus stack on real processes at the pinned versions", BINARIES, () => {
   let postgres: PostgresHandle;
   let redis: RedisHandle;
   let nodeExporter: ExporterHandle;
@@ -134,7 +134,7 @@ describeWithBinaries("prometheus stack on real processes", BINARIES, () => {
   it("renders a config promtool accepts", () => {
     let output: string;
     try {
-      output = execFileSync("promtool", ["check", "config", prometheus.configPath], { encoding: "utf8", stdio: "pipe" });
+      output = execFileSync(bin("promtool"), ["check", "config", prometheus.configPath], { encoding: "utf8", stdio: "pipe" });
     } catch (e: any) {
       throw new Error(`promtool check config failed:\n${e.stdout ?? ""}${e.stderr ?? ""}\n--- config ---\n${prometheus.configText}`);
     }
@@ -215,8 +215,8 @@ describeWithBinaries("prometheus stack on real processes", BINARIES, () => {
   it("keeps the exporters' secrets off their command lines", () => {
     const pgArgs = commandLine(postgresExporter.process.pid);
     const redisArgs = commandLine(redisExporter.process.pid);
-    expect(pgArgs).toContain("prometheus-postgres-exporter");
-    expect(redisArgs).toContain("prometheus-redis-exporter");
+    expect(pgArgs).toContain(bin("postgres_exporter"));
+    expect(redisArgs).toContain(bin("redis_exporter"));
     expect(pgArgs).not.toContain(postgres.password);
     expect(redisArgs).not.toContain(redis.password);
   });

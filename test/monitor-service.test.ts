@@ -124,7 +124,7 @@ describe("monitorService", () => {
   });
 });
 
-describeWithBinaries("a monitored service's files, read by the real promtool", ["promtool"], () => {
+describeWithBinaries("a monitored service's files, read by the pinned promtool", ["promtool"], () => {
   it("promtool accepts the config and every rule file, the service's SLO rules included", async () => {
     const s = stack({}, "p");
     s.monitorService(CHECKOUT);

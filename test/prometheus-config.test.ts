@@ -104,10 +104,11 @@ describe("renderPrometheusConfig", () => {
   });
 });
 
-describeWithBinaries("rendered configs checked by the real tools", ["promtool", "prometheus-blackbox-exporter"], () => {
-  it("promtool accepts a config with every kind of job", () => {
-    const text = renderPrometheusConfig({
+describeWithBinaries("rendered configs checked by the pinned promtool and blackbox exporter", ["promtool", "blackbox_exporter"], () => {
+  const everyKindOfJob = (): string =>
+    renderPrometheusConfig({
       ...base,
+      alertmanagers: [{ kind: "kubernetes-pods", namespace: "obs", name: "alertmanager", portName: "http" }],
       jobs: [
         ...base.jobs,
         { kind: "targets", name: "api", endpoint: { kind: "static", targets: ["api:4000"] }, metricsPath: "/metrics", scheme: "https", labels: { team: "core" }, interval: "5s" },
@@ -118,10 +119,16 @@ describeWithBinaries("rendered configs checked by the real tools", ["promtool", 
         { kind: "kubelet-cadvisor", name: "cadvisor" },
       ],
     });
+
+  it("promtool accepts a config with every kind of job, its kubernetes_sd_configs as rendered", () => {
+    const text = everyKindOfJob();
+    // The Kubernetes discovery blocks reach promtool as they are deployed: nothing is swapped out.
+    const cfg = yaml.load(text) as any;
+    const sdRoles = [...cfg.scrape_configs, ...cfg.alerting.alertmanagers].flatMap((j: any) => (j.kubernetes_sd_configs ?? []).map((sd: any) => sd.role));
+    expect(sdRoles.sort()).toStrictEqual(["node", "pod", "pod", "pod"]);
     const result = promtoolCheckConfig(text, { "empty.yml": "groups: []\n" });
     expect(result.output).toContain("SUCCESS");
     expect(result.code).toBe(0);
-    expect(result.sdProblems).toStrictEqual([]);
   });
 
   it("promtool rejects a broken config, so the check above can fail", () => {
@@ -129,11 +136,24 @@ describeWithBinaries("rendered configs checked by the real tools", ["promtool", 
     expect(promtoolCheckConfig(text, {}).code).not.toBe(0);
   });
 
+  it.each<[string, (sd: any) => void, RegExp]>([
+    ["an unknown role", (sd) => (sd.role = "pods"), /unknown Kubernetes SD role "pods"/],
+    ["a selector of another role than a pod SD's", (sd) => (sd.selectors = [{ role: "service", label: "app=x" }]), /pod role supports only pod, node selectors/],
+    ["an unknown field", (sd) => (sd.namespace = "obs"), /field namespace not found/],
+  ])("promtool checks each kubernetes_sd_config: it rejects %s", (_what, breakIt, error) => {
+    const cfg = yaml.load(everyKindOfJob()) as any;
+    const ksm = cfg.scrape_configs.find((j: any) => j.job_name === "ksm");
+    breakIt(ksm.kubernetes_sd_configs[0]);
+    const result = promtoolCheckConfig(yaml.dump(cfg, { lineWidth: -1 }), { "empty.yml": "groups: []\n" });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(error);
+  });
+
   it("the blackbox exporter accepts the rendered blackbox.yml", () => {
     const dir = tempDir("blackbox");
     const file = path.join(dir, "blackbox.yml");
     fs.writeFileSync(file, renderBlackboxConfig());
-    const result = run("prometheus-blackbox-exporter", [`--config.file=${file}`, "--config.check"]);
+    const result = run("blackbox_exporter", [`--config.file=${file}`, "--config.check"]);
     fs.rmSync(dir, { recursive: true, force: true });
     expect(result.code).toBe(0);
   });

@@ -172,7 +172,7 @@ describe("custom thresholds", () => {
   });
 });
 
-describeWithBinaries("rules with Debian's promtool", ["promtool"], () => {
+describeWithBinaries("rules under the pinned promtool", ["promtool"], () => {
   it.each(ruleFileNames())("promtool check rules accepts %s", (name) => {
     const result = run("promtool", ["check", "rules", name], { cwd: RULES_DIR });
     expect(result.output).toContain("SUCCESS");

@@ -101,6 +101,20 @@ describe("the collector build holds exactly the components the stack renders", (
     });
   });
 
+  describeWithBinaries("the built collector reads what the stack renders", ["otelcol-contrib"], () => {
+    it.each([
+      ["jaeger backend", { backendOtlpEndpoint: "jaeger:4317" }],
+      ["tempo backend and Loki logs", { backendOtlpEndpoint: "tempo:4317", lokiOtlpEndpoint: "http://loki:3100/otlp" }],
+      ["tail sampling", { backendOtlpEndpoint: "jaeger:4317", tailSampling: { enabled: true, ratio: 0.1, latencyThresholdMs: 500, decisionWait: "10s" } }],
+    ])("`otelcol-contrib validate` accepts the config with %s", (_name, opts) => {
+      const file = path.join(fs.mkdtempSync(path.join(require("os").tmpdir(), "obs-otelcol-")), "config.yaml");
+      fs.writeFileSync(file, renderCollectorConfig(opts));
+      const out = spawnSync(path.join(binDir(byName("otelcol")), "otelcol-contrib"), ["validate", `--config=${file}`], { encoding: "utf8", timeout: 30000 });
+      expect([out.status, `${out.stdout}${out.stderr}`]).toStrictEqual([0, ""]);
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    });
+  });
+
   it("generates a main that registers each component's factory", () => {
     const main = collectorMain("0.161.0");
     for (const pkg of Object.values(COLLECTOR_COMPONENTS).flatMap((k) => Object.values(k))) expect(main).toContain(`\t"${pkg}"`);

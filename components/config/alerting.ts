@@ -60,7 +60,7 @@ export function parseMatcher(text: string): Matcher | { error: string } {
   return { label: m[1], op, value };
 }
 
-/** The matcher in the one quoted form both Alertmanager 0.25 and current releases parse. */
+/** The matcher in its quoted form, which Alertmanager's UTF-8 and classic matcher parsers read alike. */
 export function formatMatcher(m: Matcher): string {
   return `${m.label}${m.op}"${m.value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 }

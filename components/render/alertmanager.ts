@@ -61,9 +61,9 @@ const URL_SECRETS: ReadonlySet<Integration> = new Set<Integration>(["slack", "ms
 
 /**
  * Renders `alertmanager.yml`. Pure and deterministic: the same config and secrets give the same
- * bytes. Uses only fields both Debian's Alertmanager 0.25 and current releases accept
- * (`matchers`, `source_matchers`/`target_matchers`, top-level `time_intervals`, routes'
- * `mute_time_intervals`), except `msteams_configs`, which needs 0.26 or later.
+ * bytes. Uses the current forms of the pinned Alertmanager (`matchers`,
+ * `source_matchers`/`target_matchers`, top-level `time_intervals`, routes' `mute_time_intervals`),
+ * none of the deprecated `match`/`match_re` ones; checked by its `amtool check-config`.
  *
  * The text CONTAINS THE SECRETS (webhook URLs, routing keys, API keys, SMTP passwords): the caller
  * must keep it a Pulumi secret (`pulumi.secret`, or build it inside an `apply` of secret Outputs)

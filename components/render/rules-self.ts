@@ -25,11 +25,15 @@ export function prometheusGroup(t: RuleThresholds): RuleGroup {
       }),
       alert(t, {
         name: "PrometheusNotificationsDropped",
-        expr: "increase(prometheus_notifications_dropped_total[5m]) > 0",
+        // Prometheus 3 keeps one queue per Alertmanager and counts drops per `alertmanager`: one
+        // replica down drops everything sent to it while the others still receive. Only drops for
+        // every Alertmanager of a Prometheus mean that alerts reach no one; a dead replica is
+        // TargetDown's and AlertmanagerClusterPeersMissing's business.
+        expr: "min without (alertmanager) (increase(prometheus_notifications_dropped_total[5m])) > 0",
         for: "15m",
         severity: "warning",
         summary: "Prometheus {{ $labels.instance }} is dropping alert notifications.",
-        description: "Prometheus {{ $labels.instance }} dropped {{ $value | humanize }} alerts in 5 minutes (queue full or every Alertmanager failing): alerts are not reaching anyone.",
+        description: "Prometheus {{ $labels.instance }} dropped at least {{ $value | humanize }} alerts in 5 minutes for each of its Alertmanagers (queue full, or none of them accepting): alerts are not reaching anyone.",
       }),
       alert(t, {
         name: "PrometheusTsdbCompactionsFailed",
@@ -74,7 +78,7 @@ export function alertmanagerGroup(t: RuleThresholds): RuleGroup {
     rules: [
       alert(t, {
         name: "AlertmanagerFailedNotifications",
-        // `reason` exists on the failure counter from 0.26 on only; summed away for 0.25.
+        // `reason` is a label of the failure counter only: summed away so both sides match.
         expr:
           "sum without (reason) (rate(alertmanager_notifications_failed_total[5m])) / sum without (reason) (rate(alertmanager_notifications_total[5m])) > " +
           num(t.alertmanagerFailedNotificationRatio),

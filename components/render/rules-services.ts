@@ -1,7 +1,7 @@
 import { alert, num, RuleGroup, RuleThresholds } from "./rule-types";
 import { pct } from "./rules-infra";
 
-/** postgres-exporter (0.11 on Debian, 0.17 in the image). */
+/** postgres-exporter, at the version `components/versions.ts` pins. */
 export function postgresGroup(t: RuleThresholds): RuleGroup {
   return {
     name: "postgres",
@@ -16,7 +16,8 @@ export function postgresGroup(t: RuleThresholds): RuleGroup {
       }),
       alert(t, {
         name: "PostgresTooManyConnections",
-        // Joined on job/instance only: exporter 0.11 adds a `server` label that newer ones drop.
+        // Both sides reduced to job/instance: the activity series are split by database, state, user,
+        // application and wait event, and both carry the exporter's `server` label.
         expr:
           `sum by (job, instance) (pg_stat_activity_count) / on (job, instance) max by (job, instance) (pg_settings_max_connections) > ${num(t.postgresConnectionsRatio)}`,
         for: "5m",
@@ -34,7 +35,10 @@ export function postgresGroup(t: RuleThresholds): RuleGroup {
       }),
       alert(t, {
         name: "PostgresLongRunningTransaction",
-        expr: `pg_stat_activity_max_tx_duration{datname!~"template.*"} > ${num(t.postgresLongTransactionSeconds)}`,
+        // The exporter splits the series by user, application, backend type and wait event too; a
+        // long transaction's wait event changes as it runs (IO, Lock, ...), and each change would be
+        // a new alert restarting its `for`. Kept by database and state, as the description names them.
+        expr: `max by (job, instance, datname, state) (pg_stat_activity_max_tx_duration{datname!~"template.*"}) > ${num(t.postgresLongTransactionSeconds)}`,
         for: "2m",
         severity: "warning",
         summary: "A transaction in {{ $labels.datname }} on {{ $labels.instance }} has been open for {{ $value | humanizeDuration }}.",
@@ -44,7 +48,7 @@ export function postgresGroup(t: RuleThresholds): RuleGroup {
   };
 }
 
-/** redis_exporter (1.45 on Debian, 1.74 in the image). */
+/** redis_exporter, at the version `components/versions.ts` pins. */
 export function redisGroup(t: RuleThresholds): RuleGroup {
   return {
     name: "redis",
@@ -78,7 +82,7 @@ export function redisGroup(t: RuleThresholds): RuleGroup {
   };
 }
 
-/** blackbox-exporter probes (0.23 on Debian, 0.27 in the image). */
+/** blackbox-exporter probes, at the version `components/versions.ts` pins. */
 export function blackboxGroup(t: RuleThresholds): RuleGroup {
   return {
     name: "blackbox",

@@ -4,7 +4,7 @@
  * One file per group (`node.yml`, `http-slo.yml`, ...), like the kube-prometheus and node-mixin
  * rules; `rules/*.yml` in the repository are the renders of `defaultThresholds`
  * (`scripts/render-rules.ts`), tested by `promtool test rules` with `rules/tests/*.yml`.
- * Every expression only uses PromQL of Prometheus 2.42 (Debian), so it also runs on 3.x.
+ * Every expression is checked by the promtool of the Prometheus the stack pins (`components/versions.ts`).
  */
 import * as yaml from "js-yaml";
 import { httpRedGroup } from "./rules-http";

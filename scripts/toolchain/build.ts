@@ -44,6 +44,11 @@ function go(args: string[], cwd: string, log: fs.WriteStream): void {
 export function isBuilt(recipe: Recipe): boolean {
   const dir = binDir(recipe);
   if (!recipe.packages.every((p) => fs.existsSync(path.join(dir, p.out)))) return false;
+  // A main of ours that changed (a component added) means a rebuild at the same version.
+  if (recipe.mainGo) {
+    const built = path.join(cacheRoot(), "src", recipe.name, recipe.version, "main.go");
+    if (!fs.existsSync(built) || fs.readFileSync(built, "utf8") !== recipe.mainGo) return false;
+  }
   return versionMatches(recipe).ok;
 }
 

@@ -1,10 +1,39 @@
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { binDir, recipes, Recipe } from "../../scripts/toolchain/recipes";
 
 /**
- * Real-process tests need Debian's Prometheus tools. On a laptop without them the test is skipped
- * with a message saying what to install; in CI (`CI=true`) a missing binary is a failure.
+ * Real-process tests run the upstream binaries at the versions the stack pins, built by
+ * `npm run toolchain` into a per-version cache (scripts/toolchain/). A binary of the toolchain
+ * is looked up only there, at the pinned version's path: never on PATH, so a Debian
+ * Prometheus can never stand in for the pinned one. Other binaries (PostgreSQL, Redis, openssl)
+ * come from PATH.
+ *
+ * On a laptop without them a suite is skipped with the command that provides them; in CI
+ * (`CI=true`) a missing binary is a failure.
  */
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+let cached: Recipe[] | undefined;
+function allRecipes(): Recipe[] {
+  cached ??= recipes(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+  return cached;
+}
+
+/** The toolchain recipe that builds `binary`, if it is one of the toolchain's. */
+export function recipeOf(binary: string): Recipe | undefined {
+  return allRecipes().find((r) => r.packages.some((p) => p.out === binary));
+}
+
+/** The absolute path of a binary: a toolchain binary at its pinned version, anything else on PATH. */
 export function which(binary: string): string | undefined {
+  const recipe = recipeOf(binary);
+  if (recipe) {
+    const file = path.join(binDir(recipe), binary);
+    return fs.existsSync(file) ? file : undefined;
+  }
   try {
     return execFileSync("sh", ["-c", `command -v ${binary}`], { encoding: "utf8" }).trim() || undefined;
   } catch {
@@ -12,14 +41,32 @@ export function which(binary: string): string | undefined {
   }
 }
 
+/** The path to run `binary` by; throws with what provides it when it is missing. */
+export function bin(binary: string): string {
+  const file = which(binary);
+  if (!file) throw new Error(`${binary} is missing: ${provider([binary])}`);
+  return file;
+}
+
 /** Returns the missing binaries among `binaries`. */
 export function missing(binaries: string[]): string[] {
   return binaries.filter((b) => which(b) === undefined);
 }
 
+/** The commands that provide `binaries`: the toolchain for ours, apt for the rest. */
+export function provider(binaries: string[]): string {
+  const recipeNames = [...new Set(binaries.map(recipeOf).filter((r): r is Recipe => r !== undefined).map((r) => r.name))];
+  const others = binaries.filter((b) => !recipeOf(b));
+  const APT: Record<string, string> = { "redis-server": "redis-server", "redis-cli": "redis-tools", openssl: "openssl", initdb: "postgresql", pg_ctl: "postgresql", postgres: "postgresql" };
+  const parts: string[] = [];
+  if (recipeNames.length) parts.push(`npm run toolchain -- --only ${recipeNames.join(",")}`);
+  if (others.length) parts.push(`apt-get install ${[...new Set(others.map((b) => APT[b] ?? b))].join(" ")}`);
+  return parts.join("; ");
+}
+
 /**
  * `describe` when every binary is present; in CI a missing one fails loudly; elsewhere the suite
- * is reported as skipped with the apt packages that provide the binaries.
+ * is reported as skipped with the command that provides the binaries.
  */
 export function describeWithBinaries(title: string, binaries: string[], fn: () => void): void {
   const absent = missing(binaries);
@@ -27,7 +74,7 @@ export function describeWithBinaries(title: string, binaries: string[], fn: () =
     describe(title, fn);
     return;
   }
-  const message = `${title}: needs ${absent.join(", ")} (apt-get install prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter prometheus-postgres-exporter prometheus-redis-exporter postgresql redis-server)`;
+  const message = `${title}: needs ${absent.join(", ")} (${provider(absent)})`;
   if (process.env.CI === "true") {
     describe(title, () => {
       it("has the binaries it needs", () => {
@@ -36,7 +83,7 @@ export function describeWithBinaries(title: string, binaries: string[], fn: () =
     });
     return;
   }
-  // A developer's laptop without the Debian packages: reported as skipped, with what to install.
+  // A contributor's machine without them: reported as skipped, with the command that builds them.
   // eslint-disable-next-line no-console
   console.warn(`SKIPPED ${message}`);
   const skipped = describe.skip;

@@ -5,12 +5,16 @@ import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { bin } from "./binaries";
 
 /**
  * A harness for the real servers our rendered configs are fed to: Prometheus, the exporters and
  * the databases they watch. Everything binds 127.0.0.1 on a free port, every wait is bounded, and
  * every process, server and temp dir is registered so that `stopAll()` (call it in `afterAll`)
  * cleans up even when `beforeAll` or a test failed half-way.
+ *
+ * Prometheus, Alertmanager and the exporters are the toolchain's builds at the versions the stack
+ * pins (`bin()`, `npm run toolchain`); PostgreSQL and Redis come from the system.
  */
 
 const LOOPBACK = "127.0.0.1";
@@ -574,7 +578,7 @@ async function startExporter(build: (port: number) => ProcessOptions): Promise<E
 export function startNodeExporter(opts: { extraArgs?: string[]; timeoutMs?: number } = {}): Promise<ExporterHandle> {
   return startExporter((port) => ({
     name: "node-exporter",
-    command: "prometheus-node-exporter",
+    command: bin("node_exporter"),
     args: [`--web.listen-address=${LOOPBACK}:${port}`, ...(opts.extraArgs ?? [])],
     ready: { http: `http://${LOOPBACK}:${port}/` },
     timeoutMs: opts.timeoutMs,
@@ -588,7 +592,7 @@ export function startBlackbox(opts: { configText: string; timeoutMs?: number }):
   fs.writeFileSync(configFile, opts.configText);
   return startExporter((port) => ({
     name: "blackbox-exporter",
-    command: "prometheus-blackbox-exporter",
+    command: bin("blackbox_exporter"),
     args: [`--config.file=${configFile}`, `--web.listen-address=${LOOPBACK}:${port}`],
     ready: { http: `http://${LOOPBACK}:${port}/-/healthy` },
     timeoutMs: opts.timeoutMs,
@@ -599,7 +603,7 @@ export function startBlackbox(opts: { configText: string; timeoutMs?: number }):
 export function startPostgresExporter(opts: { dsn: string; timeoutMs?: number }): Promise<ExporterHandle> {
   return startExporter((port) => ({
     name: "postgres-exporter",
-    command: "prometheus-postgres-exporter",
+    command: bin("postgres_exporter"),
     args: [`--web.listen-address=${LOOPBACK}:${port}`],
     env: { DATA_SOURCE_NAME: opts.dsn },
     ready: { http: `http://${LOOPBACK}:${port}/` },
@@ -611,7 +615,7 @@ export function startPostgresExporter(opts: { dsn: string; timeoutMs?: number })
 export function startRedisExporter(opts: { addr: string; password: string; timeoutMs?: number }): Promise<ExporterHandle> {
   return startExporter((port) => ({
     name: "redis-exporter",
-    command: "prometheus-redis-exporter",
+    command: bin("redis_exporter"),
     args: [`-web.listen-address=${LOOPBACK}:${port}`, `-redis.addr=${opts.addr}`],
     env: { REDIS_PASSWORD: opts.password },
     ready: { http: `http://${LOOPBACK}:${port}/health` },
@@ -684,7 +688,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     fs.writeFileSync(configPath, configText);
     return {
       name: "prometheus",
-      command: "prometheus",
+      command: bin("prometheus"),
       args: [
         `--config.file=${configPath}`,
         `--storage.tsdb.path=${path.join(dir, "data")}`,
@@ -818,7 +822,7 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Aler
   const clustered = opts.peers !== undefined || opts.clusterPort !== undefined;
   const build = (p: number, clusterPort: number | undefined): ProcessOptions => ({
     name: clusterPort === undefined ? "alertmanager" : `alertmanager(${clusterPort})`,
-    command: "prometheus-alertmanager",
+    command: bin("alertmanager"),
     args: [
       `--config.file=${configPath}`,
       `--storage.path=${path.join(dir, "data")}`,
