@@ -71,10 +71,75 @@ export interface Dashboard {
   /** Grafana folder title (one of `FOLDERS` for built-in dashboards). */
   folder: string;
   /** The dashboard JSON Grafana receives. */
-  build(): DashboardJson;
+  build(): DashboardModel;
 }
 
-/** A dashboard with the shared defaults: uid, tags, time range, refresh, shared crosshair. */
+// ---------------------------------------------------------------------------------------------
+// The dashboard JSON model, as this package's public types describe it.
+//
+// `Dashboard` reaches the package's public declarations (`GrafanaStack.dashboardPlan`), so it and
+// everything it names are written here without the Grafana foundation SDK: the SDK publishes its
+// types only under package.json `exports` subpaths (`@grafana/grafana-foundation-sdk/dashboard`),
+// which a consumer compiling with `moduleResolution: node` (node10) cannot resolve (TS2307 with
+// `skipLibCheck: false`). The SDK's `Dashboard` is assignable to `DashboardModel`, and so is the
+// plain JSON a user's dashboard file holds. The builder helpers further down are tagged internal:
+// the build (`stripInternal`) leaves them, and their SDK imports, out of dist/dashboards/common.d.ts.
+// (`stripInternal` drops any declaration whose leading comments contain the tag, even mid-sentence:
+// name it only on the declarations to strip.)
+
+/** A datasource reference: the datasource's uid, and its plugin type where the panel names it. */
+export interface DatasourceRefModel {
+  uid?: string;
+  type?: string;
+}
+
+/**
+ * A panel in a dashboard's JSON model. A row (`type: "row"`) holds its panels in `panels` while
+ * collapsed. Queries (`targets`) are objects whose fields depend on the datasource (`expr` for
+ * Prometheus and Loki, `query` for TraceQL...). Fields not listed pass through as Grafana has them.
+ */
+export interface PanelModel {
+  /** The panel plugin: `timeseries`, `stat`, `table`, `logs`, `row`... */
+  type: string;
+  /** Unique in its dashboard; the stack numbers built-in panels 1..n. */
+  id?: number;
+  title?: string;
+  description?: string;
+  datasource?: DatasourceRefModel;
+  gridPos?: { x: number; y: number; w: number; h: number };
+  targets?: object[];
+  panels?: PanelModel[];
+}
+
+/** A dashboard variable (`$instance`, `$service`...). */
+export interface VariableModel {
+  /** `query`, `custom`, `textbox`, `datasource`... */
+  type: string;
+  name: string;
+  label?: string;
+  multi?: boolean;
+  includeAll?: boolean;
+  datasource?: DatasourceRefModel;
+}
+
+/**
+ * A dashboard's JSON model, what `Dashboard.build()` returns: built by the foundation SDK for the
+ * built-in dashboards, or read from the user's dashboard file (checked for a uid and its
+ * datasources only). Fields not listed (`annotations`, `links`...) pass through as Grafana has them.
+ */
+export interface DashboardModel {
+  uid?: string;
+  title?: string;
+  description?: string;
+  tags?: string[];
+  time?: { from: string; to: string };
+  refresh?: string;
+  schemaVersion?: number;
+  panels?: PanelModel[];
+  templating?: { list?: VariableModel[] };
+}
+
+/** A dashboard with the shared defaults: uid, tags, time range, refresh, shared crosshair. @internal */
 export function newDashboard(uid: string, title: string, tags: string[]): DashboardBuilder {
   return new DashboardBuilder(title)
     .uid(uid)
@@ -90,6 +155,7 @@ export function newDashboard(uid: string, title: string, tags: string[]): Dashbo
  * Builds a dashboard as plain JSON data and numbers its panels 1..n in order. The SDK leaves panel
  * ids unset (rows get 0), and Grafana needs unique ids for links to a panel and for repeat rows;
  * its objects also carry marker methods (`_implementsDataqueryVariant`) that are not data.
+ * @internal
  */
 export function buildDashboard(builder: DashboardBuilder): DashboardJson {
   const json = JSON.parse(JSON.stringify(builder.build())) as DashboardJson;
@@ -104,7 +170,7 @@ export function buildDashboard(builder: DashboardBuilder): DashboardJson {
 // ---------------------------------------------------------------------------------------------
 // Queries
 
-/** A PromQL target on the stack's Prometheus. `legend` is a Grafana legend format (`{{instance}}`). */
+/** A PromQL target on the stack's Prometheus. `legend` is a Grafana legend format (`{{instance}}`). @internal */
 export function promQuery(expr: string, legend?: string, opts: { instant?: boolean; table?: boolean } = {}): prometheus.DataqueryBuilder {
   const q = new prometheus.DataqueryBuilder().datasource(datasources.prometheus).expr(expr);
   if (legend !== undefined) q.legendFormat(legend);
@@ -114,14 +180,14 @@ export function promQuery(expr: string, legend?: string, opts: { instant?: boole
   return q;
 }
 
-/** A LogQL target on the stack's Loki. */
+/** A LogQL target on the stack's Loki. @internal */
 export function lokiQuery(expr: string, legend?: string): loki.DataqueryBuilder {
   const q = new loki.DataqueryBuilder().datasource(datasources.loki).expr(expr);
   if (legend !== undefined) q.legendFormat(legend);
   return q;
 }
 
-/** A target given as plain JSON, for datasources the SDK has no builder for (Jaeger). */
+/** A target given as plain JSON, for datasources the SDK has no builder for (Jaeger). @internal */
 export function rawQuery(target: Record<string, unknown> & { datasource: common.DataSourceRef }): cog.Builder<cog.Dataquery> {
   return { build: () => ({ ...target }) as unknown as cog.Dataquery };
 }
@@ -135,12 +201,13 @@ function withRefIds<Q extends { refId(id: string): unknown }>(queries: Q[]): Q[]
 // ---------------------------------------------------------------------------------------------
 // Panels
 
-/** Panel size on the 24-column grid. Default: half the width, 8 rows high. */
+/** Panel size on the 24-column grid. Default: half the width, 8 rows high. @internal */
 export interface Size {
   w?: number;
   h?: number;
 }
 
+/** @internal */
 export interface TimeseriesOptions extends Size {
   title: string;
   /** Grafana unit id: `percentunit`, `bytes`, `Bps`, `s`, `reqps`, `short`... */
@@ -155,7 +222,7 @@ export interface TimeseriesOptions extends Size {
   bars?: boolean;
 }
 
-/** A time series with a table legend showing mean and max: the numbers one reads first. */
+/** A time series with a table legend showing mean and max: the numbers one reads first. @internal */
 export function timeseriesPanel(o: TimeseriesOptions): timeseries.PanelBuilder {
   const p = new timeseries.PanelBuilder()
     .title(o.title)
@@ -183,25 +250,26 @@ export function timeseriesPanel(o: TimeseriesOptions): timeseries.PanelBuilder {
   return p;
 }
 
-/** A threshold step: from `value` up (null: from minus infinity), shown in `color`. */
+/** A threshold step: from `value` up (null: from minus infinity), shown in `color`. @internal */
 export interface Step {
   value: number | null;
   color: string;
 }
 
-/** Green below the first threshold; the usual "good until" shape. */
+/** Green below the first threshold; the usual "good until" shape. @internal */
 export function thresholds(...steps: Step[]): ThresholdsConfigBuilder {
   return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps);
 }
 
-/** Value mappings for a 0/1 gauge: 0 shown red as `zero`, 1 green as `one`. */
+/** Value mappings for a 0/1 gauge: 0 shown red as `zero`, 1 green as `one`. @internal */
 export function binaryMappings(zero: string, one: string): ValueMapping[] {
   return [{ type: MappingType.ValueToText, options: { "0": { text: zero, color: "red" }, "1": { text: one, color: "green" } } }];
 }
 
-/** Value mappings for `up`, `pg_up`, `probe_success`... */
+/** Value mappings for `up`, `pg_up`, `probe_success`... @internal */
 export const UP_DOWN_MAPPINGS: ValueMapping[] = binaryMappings("DOWN", "UP");
 
+/** @internal */
 export interface StatOptions extends Size {
   title: string;
   unit: string;
@@ -214,7 +282,7 @@ export interface StatOptions extends Size {
   calc?: string;
 }
 
-/** One big number, coloured by thresholds, with a sparkline. */
+/** One big number, coloured by thresholds, with a sparkline. @internal */
 export function statPanel(o: StatOptions): stat.PanelBuilder {
   const p = new stat.PanelBuilder()
     .title(o.title)
@@ -232,6 +300,7 @@ export function statPanel(o: StatOptions): stat.PanelBuilder {
   return p;
 }
 
+/** @internal */
 export interface TableOptions extends Size {
   title: string;
   queries: prometheus.DataqueryBuilder[];
@@ -247,6 +316,7 @@ export interface TableOptions extends Size {
 /**
  * A table of instant PromQL results, one row per series: the queries must use
  * `promQuery(..., { table: true })`. The `merge` transformation joins the queries on their labels.
+ * @internal
  */
 export function tablePanel(o: TableOptions): table.PanelBuilder {
   const p = new table.PanelBuilder()
@@ -267,7 +337,7 @@ export function tablePanel(o: TableOptions): table.PanelBuilder {
   return p;
 }
 
-/** A logs panel on the stack's Loki, newest first. */
+/** A logs panel on the stack's Loki, newest first. @internal */
 export function logsPanel(o: Size & { title: string; query: loki.DataqueryBuilder }): logs.PanelBuilder {
   return new logs.PanelBuilder()
     .title(o.title)
@@ -284,6 +354,7 @@ export function logsPanel(o: Size & { title: string; query: loki.DataqueryBuilde
 // ---------------------------------------------------------------------------------------------
 // Variables
 
+/** @internal */
 export interface VariableOptions {
   label?: string;
   /** Several values at once; queries must then use `=~"$name"`. Default true. */
@@ -292,12 +363,12 @@ export interface VariableOptions {
   includeAll?: boolean;
 }
 
-/** A variable filled from a Prometheus `label_values(selector, label)` query. */
+/** A variable filled from a Prometheus `label_values(selector, label)` query. @internal */
 export function promVariable(name: string, query: string, o: VariableOptions = {}): QueryVariableBuilder {
   return queryVariable(name, query, datasources.prometheus, o);
 }
 
-/** A variable filled from Loki label values (`label_values(label)`). */
+/** A variable filled from Loki label values (`label_values(label)`). @internal */
 export function lokiVariable(name: string, label: string, o: VariableOptions = {}): QueryVariableBuilder {
   return queryVariable(name, `label_values(${label})`, datasources.loki, o);
 }

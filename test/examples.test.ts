@@ -1,4 +1,4 @@
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { RegisteredResource, unwrap } from "./helpers/mocks";
@@ -79,4 +79,42 @@ describe("a consumer using one component alone", () => {
     const config = yaml.load(unwrap(prometheus.inputs.uploads).find((u: { file: string }) => u.file.endsWith("/prometheus.yml")).content) as any;
     expect(config.alerting.alertmanagers[0].static_configs[0].targets).toStrictEqual(["alertmanager.example.internal:9093"]);
   });
+});
+
+/**
+ * The package type-checks for every consumer: the consumer fixture compiled against the built
+ * declarations with `skipLibCheck: false` (every .d.ts it reaches must compile, the way a consumer
+ * who checks their libraries sees them) under both module resolutions a CommonJS project uses:
+ * tsc's classic `node10` (no package.json `exports`) and `node16` (`exports` only, the package
+ * found by name). Our declarations must not import the Grafana foundation SDK, whose types only
+ * `exports` subpaths reach: under node10 each such import is a TS2307.
+ */
+describe("the built declarations, compiled by a consumer with skipLibCheck: false", () => {
+  const consumer = path.join(root, "test", "fixtures", "consumer");
+
+  /** tsc's exit code and everything it printed (diagnostics go to stdout). */
+  function typecheck(tsconfig: string): Promise<{ code: number; output: string }> {
+    return new Promise((resolve) => {
+      execFile(tsc, ["-p", path.join(consumer, tsconfig), "--pretty", "false"], { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ code, output: `${stdout}${stderr}`.trim() });
+      });
+    });
+  }
+
+  // Both at once: each takes some 20 s, mostly @pulumi/* declarations.
+  let node10: Promise<{ code: number; output: string }>;
+  let node16: Promise<{ code: number; output: string }>;
+  beforeAll(() => {
+    node10 = typecheck("tsconfig.node10.json");
+    node16 = typecheck("tsconfig.node16.json");
+  });
+
+  it("compiles cleanly with moduleResolution node10 (module commonjs)", async () => {
+    expect(await node10).toStrictEqual({ code: 0, output: "" });
+  }, 180000);
+
+  it("compiles cleanly with moduleResolution node16 (module node16)", async () => {
+    expect(await node16).toStrictEqual({ code: 0, output: "" });
+  }, 180000);
 });
