@@ -4,9 +4,9 @@ import { ResourceSpec, WorkloadSpec } from "./platform/types";
 import { images } from "./versions";
 
 /**
- * Pure builder of the GrafanaStack's workload: config in, `WorkloadSpec` out. Everything is set
- * through `GF_*` environment variables, so there is no config file and the root filesystem stays
- * read-only; datasources, folders and dashboards arrive later through the Grafana provider.
+ * Pure builder of the GrafanaStack's workload: config in, `WorkloadSpec` out. Every setting is a
+ * `GF_*` environment variable, so there is no config file; the secrets are files named by
+ * `GF_*__FILE` variables. Datasources, folders and dashboards arrive later through the Grafana provider.
  */
 
 export const GRAFANA_PORT = 3000;
@@ -55,17 +55,29 @@ export interface GrafanaSmtp {
   from: string;
   /** Default none: no authentication. */
   user?: string;
-  /** Required with `user`; a secret env var. */
+  /** Required with `user`; a secret file (`GF_SMTP_PASSWORD__FILE`). */
   password?: pulumi.Input<string>;
   /** STARTTLS mandatory (true) or opportunistic. */
   requireTls: boolean;
 }
 
 /**
- * Grafana as a stateful workload. The admin password is a secret env var (a Kubernetes Secret, a
- * secret `envs` on Docker); Grafana reads it only when it creates its database, on first start.
+ * Where Grafana's secrets are mounted. The image's entrypoint reads every `GF_<KEY>__FILE` into
+ * `GF_<KEY>` before Grafana starts, so only the path is in the container's configuration: no
+ * secret shows in `docker inspect` or in the pod spec.
+ */
+export const GRAFANA_SECRET_FILES = {
+  adminPassword: "/run/secrets/grafana/admin-password",
+  smtpPassword: "/run/secrets/grafana/smtp-password",
+} as const;
+
+/**
+ * Grafana as a stateful workload. The admin password is a secret file (a Kubernetes Secret volume,
+ * a secret upload on Docker) named by `GF_SECURITY_ADMIN_PASSWORD__FILE`; Grafana reads it only
+ * when it creates its database, on first start.
  */
 export function grafanaSpec(cfg: GrafanaConfig, adminPassword: pulumi.Input<string>, smtp?: GrafanaSmtp): WorkloadSpec {
+  const smtpPassword = smtp?.user !== undefined && smtp.password !== undefined ? smtp.password : undefined;
   const smtpEnv: Record<string, string> = smtp
     ? {
         GF_SMTP_ENABLED: "true",
@@ -73,6 +85,7 @@ export function grafanaSpec(cfg: GrafanaConfig, adminPassword: pulumi.Input<stri
         GF_SMTP_HOST: smtp.host,
         GF_SMTP_STARTTLS_POLICY: smtp.requireTls ? "MandatoryStartTLS" : "OpportunisticStartTLS",
         ...(smtp.user !== undefined ? { GF_SMTP_USER: smtp.user } : {}),
+        ...(smtpPassword !== undefined ? { GF_SMTP_PASSWORD__FILE: GRAFANA_SECRET_FILES.smtpPassword } : {}),
       }
     : {};
   return {
@@ -83,11 +96,11 @@ export function grafanaSpec(cfg: GrafanaConfig, adminPassword: pulumi.Input<stri
       // `any` on Kubernetes: users come through an ingress controller in another namespace.
       { name: "http", port: GRAFANA_PORT, hostPort: cfg.hostPort, ingress: "any" },
     ],
-    env: { ...grafanaEnv(cfg), ...smtpEnv },
-    secretEnv: {
-      GF_SECURITY_ADMIN_PASSWORD: adminPassword,
-      ...(smtp?.user !== undefined && smtp.password !== undefined ? { GF_SMTP_PASSWORD: smtp.password } : {}),
-    },
+    env: { ...grafanaEnv(cfg), GF_SECURITY_ADMIN_PASSWORD__FILE: GRAFANA_SECRET_FILES.adminPassword, ...smtpEnv },
+    files: [
+      { path: GRAFANA_SECRET_FILES.adminPassword, content: adminPassword, secret: true },
+      ...(smtpPassword !== undefined ? [{ path: GRAFANA_SECRET_FILES.smtpPassword, content: smtpPassword, secret: true }] : []),
+    ],
     volume: { mountPath: GRAFANA_DATA_DIR, size: cfg.storageSize },
     // /api/health answers 200 once the database is migrated; the first start migrates for a while.
     probe: { http: { path: "/api/health", port: GRAFANA_PORT }, initialDelaySeconds: 30 },

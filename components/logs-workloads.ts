@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LogsConfig } from "./config/logs";
 import { PolicyRule, ResourceSpec, WorkloadSpec } from "./platform/types";
 import { ALLOY_CONFIG_PATH, ALLOY_HTTP_PORT, ALLOY_STORAGE_PATH, AlloyLogSource, KUBERNETES_POD_LOGS } from "./render/alloy";
-import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR, LOKI_S3_ENV, LOKI_TENANT } from "./render/loki";
+import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR, LOKI_TENANT } from "./render/loki";
 import { images } from "./versions";
 
 /**
@@ -18,27 +18,29 @@ const ALLOY_USER = { uid: 473, gid: 473 };
 export const LOKI_CONFIG_PATH = "/etc/loki/loki.yaml";
 export const LOKI_RULES_FILE = `${LOKI_RULES_DIR}/${LOKI_TENANT}/rules.yml`;
 
+/**
+ * Loki in single-binary mode. Its config is a secret file when it holds the S3 keys (`secret`):
+ * Loki reads them nowhere but from its config (or its environment, which `docker inspect` shows).
+ */
 export function lokiSpec(
   cfg: LogsConfig,
-  configText: string,
+  config: { text: pulumi.Input<string>; secret: boolean },
   rulesText: string | undefined,
-  s3?: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> },
 ): WorkloadSpec {
   return {
     name: "loki",
     component: COMPONENT,
     image: images.loki,
-    // expand-env: the S3 keys are `${AWS_ACCESS_KEY_ID}` references in the file, values in a Secret.
-    args: [`-config.file=${LOKI_CONFIG_PATH}`, "-config.expand-env=true", "-target=all"],
+    // No -config.expand-env: nothing in the file is a reference, and a `$` in an S3 key stays as it is.
+    args: [`-config.file=${LOKI_CONFIG_PATH}`, "-target=all"],
     files: [
-      { path: LOKI_CONFIG_PATH, content: configText },
+      { path: LOKI_CONFIG_PATH, content: config.text, ...(config.secret ? { secret: true } : {}) },
       ...(rulesText !== undefined ? [{ path: LOKI_RULES_FILE, content: rulesText }] : []),
     ],
     ports: [
       { name: "http", port: LOKI_HTTP_PORT, hostPort: cfg.hostPort },
       { name: "grpc", port: LOKI_GRPC_PORT },
     ],
-    ...(s3 ? { secretEnv: { [LOKI_S3_ENV.accessKeyId]: s3.accessKeyId, [LOKI_S3_ENV.secretAccessKey]: s3.secretAccessKey } } : {}),
     volume: { mountPath: LOKI_DATA_DIR, size: cfg.storage.size },
     // /ready turns 200 once the ring has settled: 15s head start avoids a needless restart.
     probe: { http: { path: "/ready", port: LOKI_HTTP_PORT }, initialDelaySeconds: 15 },

@@ -3,9 +3,11 @@ import { LogsConfig } from "./config/logs";
 import { alloySpec, lokiSpec } from "./logs-workloads";
 import { DeployedWorkload, DiscoverySpec, Platform, WorkloadSpec } from "./platform/types";
 import { renderAlloyConfig } from "./render/alloy";
-import { renderLokiConfig, renderLokiRules } from "./render/loki";
+import { LokiRenderOptions, renderLokiConfig, renderLokiRules } from "./render/loki";
 import { ScrapeJob } from "./render/prometheus-types";
 import { validateLogQLRule, describeFailure } from "./validate/logql";
+
+type LokiS3Storage = Extract<LokiRenderOptions["storage"], { type: "s3" }>;
 
 /** Scrape job names of the logs workloads (the `job` label of their own metrics). */
 export const logsJobNames = { loki: "loki", alloy: "alloy" } as const;
@@ -42,7 +44,10 @@ export class LokiStack extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** Prometheus jobs for Loki's and Alloy's own metrics. */
   public readonly scrapeJobs: ScrapeJob[];
-  /** The rendered loki.yaml and Alloy config, for tests and `--show-config` style output. */
+  /**
+   * The rendered loki.yaml and Alloy config, for tests and `--show-config` style output. With S3
+   * storage the deployed loki.yaml also holds the keys and is a secret file; this text leaves them out.
+   */
   public readonly lokiConfigText: string;
   public readonly alloyConfigText: string;
   /** Every workload this component deployed, for footprint accounting and tests. */
@@ -64,17 +69,27 @@ export class LokiStack extends pulumi.ComponentResource {
       return platform.deploy(spec, this);
     };
 
-    this.lokiConfigText = renderLokiConfig({
+    const options: LokiRenderOptions = {
       retention: logs.retention,
       storage: logs.storage.type === "s3" ? { type: "s3", bucket: logs.storage.bucket!, endpoint: logs.storage.endpoint, region: logs.storage.region } : { type: "filesystem" },
       limits: logs.limits,
       alertmanagerUrl: args.alertmanagerUrl,
-    });
+    };
+    this.lokiConfigText = renderLokiConfig(options);
     const rulesText = logs.rules.length > 0 ? renderLokiRules(logs.rules) : undefined;
-    const s3 = logs.storage.type === "s3" && args.s3Credentials
-      ? { accessKeyId: pulumi.secret(args.s3Credentials.accessKeyId), secretAccessKey: pulumi.secret(args.s3Credentials.secretAccessKey) }
-      : undefined;
-    const loki = deploy(lokiSpec(logs, this.lokiConfigText, rulesText, s3));
+    // With S3 the deployed file carries the keys: a secret file, rendered once the keys resolve.
+    const creds = options.storage.type === "s3" && args.s3Credentials ? args.s3Credentials : undefined;
+    const config = creds
+      ? {
+          secret: true,
+          text: pulumi.secret(
+            pulumi.all([creds.accessKeyId, creds.secretAccessKey]).apply(([accessKeyId, secretAccessKey]) =>
+              renderLokiConfig({ ...options, storage: { ...(options.storage as LokiS3Storage), credentials: { accessKeyId, secretAccessKey } } }),
+            ),
+          ),
+        }
+      : { secret: false, text: this.lokiConfigText };
+    const loki = deploy(lokiSpec(logs, config, rulesText));
     this.lokiAddress = loki.address("http");
     this.lokiPushUrl = `http://${this.lokiAddress}/loki/api/v1/push`;
     this.lokiOtlpUrl = `http://${this.lokiAddress}/otlp`;

@@ -120,29 +120,126 @@ export function kubeStateMetricsSpec(cfg: StackConfig["exporters"]["kubeStateMet
   };
 }
 
-export function postgresExporterSpec(cfg: StackConfig["exporters"]["postgres"], dsn: pulumi.Input<string>): WorkloadSpec {
+/**
+ * Where the exporters find their credentials: files of a secret volume (Kubernetes) or secret
+ * uploads (Docker), readable by the exporter's user only. Only the paths are in the environment,
+ * so no credential shows in `docker inspect` or in the pod spec.
+ */
+export const POSTGRES_SECRET_FILES = {
+  uri: "/run/secrets/postgres-exporter/uri",
+  user: "/run/secrets/postgres-exporter/user",
+  password: "/run/secrets/postgres-exporter/password",
+} as const;
+export const REDIS_PASSWORD_FILE = "/run/secrets/redis-exporter/passwords.json";
+
+/** A PostgreSQL DSN split into what postgres-exporter reads from files. */
+export interface PostgresDataSource {
+  /** `host:port/db?params`, what follows the `@` (`DATA_SOURCE_URI_FILE`). */
+  uri: string;
+  /** The user, percent-decoded (`DATA_SOURCE_USER_FILE`). */
+  user: string;
+  /** The password, percent-decoded (`DATA_SOURCE_PASS_FILE`); empty when the DSN has none. */
+  password: string;
+}
+
+/**
+ * Splits `postgresql://user:password@host:5432/db?sslmode=require` into the three files
+ * postgres-exporter (0.19) reads when `DATA_SOURCE_NAME` is unset: it rebuilds
+ * `postgresql://<user>:<password>@<uri>`, escaping user and password itself, so they are written
+ * here decoded. Mirrors Go's `url.Parse`: the fragment and query are cut first, the authority ends
+ * at the first `/`, the user info at its last `@`, the user at the first `:`. Errors name `what`
+ * and never echo the value (it is a secret).
+ */
+export function splitPostgresDsn(dsn: string, what = "the PostgreSQL DSN"): PostgresDataSource {
+  const fail = (why: string): never => {
+    throw new Error(`${what} ${why}; expected postgresql://user:password@host:5432/db?sslmode=require`);
+  };
+  const m = /^postgres(?:ql)?:\/\/(.*)$/i.exec(dsn.trim());
+  if (!m) return fail("is not a postgresql:// URL (postgres-exporter reads its credentials from files, which only the URL form can be split into)");
+  const [beforeFragment] = m[1].split("#", 1);
+  const q = beforeFragment.indexOf("?");
+  const [rest, query] = q < 0 ? [beforeFragment, undefined] : [beforeFragment.slice(0, q), beforeFragment.slice(q + 1)];
+  const slash = rest.indexOf("/");
+  const [authority, path] = slash < 0 ? [rest, ""] : [rest.slice(0, slash), rest.slice(slash)];
+  const at = authority.lastIndexOf("@");
+  if (at < 0) return fail("names no user");
+  const userinfo = authority.slice(0, at);
+  const colon = userinfo.indexOf(":");
+  const decode = (part: string, name: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return fail(`has a malformed percent-encoding in its ${name}`);
+    }
+  };
+  const user = decode(colon < 0 ? userinfo : userinfo.slice(0, colon), "user");
+  const password = colon < 0 ? "" : decode(userinfo.slice(colon + 1), "password");
+  const uri = authority.slice(at + 1) + path + (query !== undefined ? `?${query}` : "");
+  if (user === "") fail("names no user");
+  if (authority.slice(at + 1) === "") fail("names no host");
+  // postgres-exporter trims each file, and splits the connection string it rebuilds on spaces (its
+  // server fingerprint): a user or password with whitespace fails every scrape with "malformed dsn".
+  if (/\s/.test(user) || /\s/.test(password)) fail("has whitespace in its user or password, which postgres-exporter cannot use");
+  if (uri !== uri.trim()) fail("ends with whitespace, which postgres-exporter trims from its file");
+  // DATA_SOURCE_NAME took several DSNs separated by commas; the files hold one.
+  if (uri.includes(",")) fail("holds a comma outside its user and password: one DSN, one database server");
+  return { uri, user, password };
+}
+
+/**
+ * The Postgres exporter. The DSN reaches it as three secret files (`DATA_SOURCE_URI_FILE`,
+ * `DATA_SOURCE_USER_FILE`, `DATA_SOURCE_PASS_FILE`), never as `DATA_SOURCE_NAME`: an env var shows
+ * in `docker inspect` and in the pod spec, an argument in `ps`.
+ */
+export function postgresExporterSpec(cfg: StackConfig["exporters"]["postgres"], dsn: pulumi.Input<string>, what?: string): WorkloadSpec {
+  const source = pulumi.secret(pulumi.output(dsn).apply((value) => splitPostgresDsn(value, what)));
+  // A final newline, which the exporter trims: a DSN without a password still makes a non-empty file.
+  const file = (key: keyof PostgresDataSource): ConfigFile => ({ path: POSTGRES_SECRET_FILES[key], content: source.apply((s) => `${s[key]}\n`), secret: true });
   return {
     name: jobNames.postgres,
     component: COMPONENT,
     image: images.postgresExporter,
     args: [`--web.listen-address=:${ports.postgres}`],
     ports: [{ name: "metrics", port: ports.postgres, hostPort: cfg.hostPort }],
-    // The DSN holds the password: an env var from a secret, never an argument (visible in `ps`).
-    secretEnv: { DATA_SOURCE_NAME: dsn },
+    env: {
+      DATA_SOURCE_PASS_FILE: POSTGRES_SECRET_FILES.password,
+      DATA_SOURCE_URI_FILE: POSTGRES_SECRET_FILES.uri,
+      DATA_SOURCE_USER_FILE: POSTGRES_SECRET_FILES.user,
+    },
+    files: [file("uri"), file("user"), file("password")],
     probe: { http: { path: "/", port: ports.postgres } },
     resources: cfg.resources as ResourceSpec,
     user: NOBODY,
   };
 }
 
+/**
+ * redis_exporter's password file (`--redis.password-file`): JSON from the Redis URI to its
+ * password. The exporter looks the password up by its address with `redis://` prepended when it
+ * has no scheme, as Go's `url.URL` prints it, which is the address itself for the
+ * `[redis[s]://]host:port` the config accepts.
+ */
+export function redisPasswordFile(address: string, password: string): string {
+  const uri = address.includes("://") ? address : `redis://${address}`;
+  return `${JSON.stringify({ [uri]: password })}\n`;
+}
+
+/** The Redis exporter; the password, when Redis needs one, is a secret file, never `REDIS_PASSWORD`. */
 export function redisExporterSpec(cfg: StackConfig["exporters"]["redis"], password: pulumi.Input<string> | undefined): WorkloadSpec {
+  const address = cfg.address ?? "";
   return {
     name: jobNames.redis,
     component: COMPONENT,
     image: images.redisExporter,
     args: [],
-    env: { REDIS_ADDR: cfg.address ?? "", REDIS_EXPORTER_WEB_LISTEN_ADDRESS: `:${ports.redis}` },
-    ...(password !== undefined ? { secretEnv: { REDIS_PASSWORD: password } } : {}),
+    env: {
+      REDIS_ADDR: address,
+      REDIS_EXPORTER_WEB_LISTEN_ADDRESS: `:${ports.redis}`,
+      ...(password !== undefined ? { REDIS_PASSWORD_FILE: REDIS_PASSWORD_FILE } : {}),
+    },
+    ...(password !== undefined
+      ? { files: [{ path: REDIS_PASSWORD_FILE, content: pulumi.secret(pulumi.output(password).apply((p) => redisPasswordFile(address, p))), secret: true }] }
+      : {}),
     ports: [{ name: "metrics", port: ports.redis, hostPort: cfg.hostPort }],
     probe: { http: { path: "/health", port: ports.redis } },
     resources: cfg.resources as ResourceSpec,

@@ -84,7 +84,7 @@ export class PrometheusStack extends pulumi.ComponentResource {
     }
     if (exporters.postgres.enabled) {
       if (args.postgresDsn === undefined) throw new Error(`${name}: postgresDsn is required when exporters.postgres.enabled is true`);
-      exporterJob(jobNames.postgres, deploy(postgresExporterSpec(exporters.postgres, pulumi.secret(args.postgresDsn))));
+      exporterJob(jobNames.postgres, deploy(postgresExporterSpec(exporters.postgres, pulumi.secret(args.postgresDsn), `${name}: postgresDsn`)));
     }
     if (exporters.redis.enabled) {
       if (exporters.redis.auth && args.redisPassword === undefined) {
@@ -115,7 +115,8 @@ export class PrometheusStack extends pulumi.ComponentResource {
         metricsPath: target.metricsPath,
         scheme: target.scheme,
         ...(target.interval ? { interval: target.interval } : {}),
-        ...(Object.keys(target.labels).length > 0 ? { labels: target.labels } : {}),
+        // The service label every monitored service carries (render/prometheus.ts SERVICE_LABEL): its job, unless its labels name one.
+        labels: { service: target.job, ...target.labels },
       });
     }
     jobs.push(...(args.extraJobs ?? []));

@@ -68,14 +68,16 @@ describe("grafana config", () => {
 });
 
 describe("the Grafana workload", () => {
-  it("is stateful on /var/lib/grafana, probed on /api/health, runs as grafana (472) and keeps the password secret env", () => {
+  it("is stateful on /var/lib/grafana, probed on /api/health, runs as grafana (472) and keeps the password in a secret file", () => {
     const spec = grafanaSpec(grafanaSchema.parse({ storageSize: "8Gi" }), "pw");
     expect(spec.image).toBe(images.grafana);
     expect(spec.volume).toStrictEqual({ mountPath: "/var/lib/grafana", size: "8Gi" });
     expect(spec.probe).toStrictEqual({ http: { path: "/api/health", port: 3000 }, initialDelaySeconds: 30 });
     expect(spec.ports).toStrictEqual([{ name: "http", port: 3000, hostPort: 3000, ingress: "any" }]);
     expect(spec.user).toStrictEqual({ uid: 472, gid: 472 });
-    expect(spec.secretEnv).toStrictEqual({ GF_SECURITY_ADMIN_PASSWORD: "pw" });
+    expect(spec.secretEnv).toBeUndefined();
+    expect(spec.files).toStrictEqual([{ path: "/run/secrets/grafana/admin-password", content: "pw", secret: true }]);
+    expect(spec.env?.GF_SECURITY_ADMIN_PASSWORD__FILE).toBe("/run/secrets/grafana/admin-password");
     expect(Object.values(spec.env ?? {})).not.toContain("pw");
   });
 
@@ -103,10 +105,15 @@ describe("the Grafana workload", () => {
     expect([env.GF_SECURITY_COOKIE_SECURE, env.GF_SERVER_ROOT_URL, env.GF_SECURITY_ADMIN_USER]).toStrictEqual(["true", "https://grafana.example.com", "ops"]);
   });
 
-  it("configures Grafana's own SMTP from the alert routing, the password as secret env", () => {
+  it("configures Grafana's own SMTP from the alert routing, the password as a secret file", () => {
     const spec = grafanaSpec(grafanaSchema.parse({}), "pw", { host: "smtp.example.com:587", from: "a@example.com", user: "alerts", password: "smtp-pw", requireTls: true });
     expect(spec.env).toMatchObject({ GF_SMTP_ENABLED: "true", GF_SMTP_HOST: "smtp.example.com:587", GF_SMTP_FROM_ADDRESS: "a@example.com", GF_SMTP_USER: "alerts", GF_SMTP_STARTTLS_POLICY: "MandatoryStartTLS" });
-    expect(spec.secretEnv).toStrictEqual({ GF_SECURITY_ADMIN_PASSWORD: "pw", GF_SMTP_PASSWORD: "smtp-pw" });
+    expect(spec.env).toMatchObject({ GF_SECURITY_ADMIN_PASSWORD__FILE: "/run/secrets/grafana/admin-password", GF_SMTP_PASSWORD__FILE: "/run/secrets/grafana/smtp-password" });
+    expect(spec.files).toStrictEqual([
+      { path: "/run/secrets/grafana/admin-password", content: "pw", secret: true },
+      { path: "/run/secrets/grafana/smtp-password", content: "smtp-pw", secret: true },
+    ]);
+    expect(spec.secretEnv).toBeUndefined();
   });
 });
 

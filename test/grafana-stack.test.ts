@@ -3,14 +3,14 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
-import { GENERATED_PASSWORD, installMocks, isSecretInput, plainOccurrences, settle, unwrap } from "./helpers/mocks";
+import { GENERATED_PASSWORD, installMocks, isSecretInput, mockAutoName, plainOccurrences, RegisteredResource, settle, unwrap } from "./helpers/mocks";
 
 // Mocks first: the components and the providers they load are imported after them.
 const recorder = installMocks();
 const GENERATED = GENERATED_PASSWORD;
 
 import * as k8s from "@pulumi/kubernetes";
-import { AlertingSecrets, exampleAlerting, parseAlerting, requiredSecretKeys } from "../components/config/alerting";
+import { AlertingSecrets, exampleAlerting, parseAlerting, requiredSecretKeys, SMTP_SECRET_KEY } from "../components/config/alerting";
 import { grafanaSchema } from "../components/config/grafana";
 import { GrafanaStack, GrafanaStackArgs } from "../components/grafana";
 import { withoutDebugStackTraces } from "../components/platform/stack-traces";
@@ -62,6 +62,25 @@ const pushed = () =>
 
 beforeEach(() => recorder.reset());
 
+const ADMIN_PASSWORD_FILE = "/run/secrets/grafana/admin-password";
+const SMTP_PASSWORD_FILE = "/run/secrets/grafana/smtp-password";
+
+/**
+ * Grafana's secrets reach its Docker container as exactly these files (secret uploads owned by
+ * grafana, mode 0400), and its environment, which `docker inspect` shows, names their paths only.
+ */
+function expectDockerSecretFiles(container: RegisteredResource, files: Record<string, string>): void {
+  expect(isSecretInput(container.inputs.uploads)).toBe(true);
+  expect(unwrap(container.inputs.uploads)).toStrictEqual(Object.entries(files).map(([file, content]) => ({ file, content, owner: "472", group: "472", permissions: "0400" })));
+  // No secret in the env: the list is plain, and no value of it is a file's content.
+  expect(isSecretInput(container.inputs.envs)).toBe(false);
+  const envs: string[] = container.inputs.envs;
+  for (const content of Object.values(files)) expect(envs.filter((e) => e.includes(content))).toStrictEqual([]);
+  expect(envs.filter((e) => /^GF_(SECURITY_ADMIN|SMTP)_PASSWORD=/.test(e))).toStrictEqual([]);
+  const pathEnv: Record<string, string> = { [ADMIN_PASSWORD_FILE]: "GF_SECURITY_ADMIN_PASSWORD__FILE", [SMTP_PASSWORD_FILE]: "GF_SMTP_PASSWORD__FILE" };
+  expect(envs.filter((e) => e.includes("__FILE="))).toStrictEqual(Object.keys(files).map((f) => `${pathEnv[f]}=${f}`).sort());
+}
+
 describe("GrafanaStack deploying Grafana on Docker", () => {
   it("creates the provider after the Grafana container (which waits for health), and every resource uses it", async () => {
     const stack = build(docker());
@@ -77,13 +96,12 @@ describe("GrafanaStack deploying Grafana on Docker", () => {
     expect(unwrap(provider.inputs.url)).toBe("http://127.0.0.1:3000");
   });
 
-  it("keeps the generated admin password secret everywhere: the container env and the provider's auth only", async () => {
+  it("keeps the generated admin password secret everywhere: a secret file in the container and the provider's auth only", async () => {
     const stack = build(docker());
     await settle();
     for (const r of recorder.resources) expect([r.type, r.name, plainOccurrences(r.inputs, GENERATED)]).toStrictEqual([r.type, r.name, []]);
     const container = recorder.one(T.container, "t-grafana");
-    expect(isSecretInput(container.inputs.envs)).toBe(true);
-    expect(unwrap(container.inputs.envs)).toContain(`GF_SECURITY_ADMIN_PASSWORD=${GENERATED}`);
+    expectDockerSecretFiles(container, { [ADMIN_PASSWORD_FILE]: GENERATED, [SMTP_PASSWORD_FILE]: SECRETS[SMTP_SECRET_KEY] });
     const provider = recorder.one(T.provider, "grafana");
     expect(isSecretInput(provider.inputs.auth)).toBe(true);
     expect(unwrap(provider.inputs.auth)).toBe(`admin:${GENERATED}`);
@@ -99,7 +117,14 @@ describe("GrafanaStack deploying Grafana on Docker", () => {
     await settle();
     expect(recorder.byType("random:index/randomPassword:RandomPassword")).toStrictEqual([]);
     for (const r of recorder.resources) expect([r.name, plainOccurrences(r.inputs, GIVEN)]).toStrictEqual([r.name, []]);
-    expect(unwrap(recorder.one(T.container, "t-grafana").inputs.envs)).toContain(`GF_SECURITY_ADMIN_PASSWORD=${GIVEN}`);
+    expectDockerSecretFiles(recorder.one(T.container, "t-grafana"), { [ADMIN_PASSWORD_FILE]: GIVEN, [SMTP_PASSWORD_FILE]: SECRETS[SMTP_SECRET_KEY] });
+  });
+
+  it("has no SMTP password file when the alert routing's SMTP needs no login", async () => {
+    const { authUsername: _, ...smtp } = ALERTING.smtp!;
+    build(docker(), {}, { alerting: { config: { ...ALERTING, smtp }, secrets: pulumi.secret(SECRETS) } });
+    await settle();
+    expectDockerSecretFiles(recorder.one(T.container, "t-grafana"), { [ADMIN_PASSWORD_FILE]: GENERATED });
   });
 
   it("turns sign-up and anonymous access off and keeps /var/lib/grafana on a retained volume", async () => {
@@ -135,9 +160,27 @@ describe("GrafanaStack deploying Grafana on Kubernetes", () => {
     expect(recorder.byType("kubernetes:apps/v1:StatefulSet").map((r) => r.name)).toStrictEqual(["k8s-grafana"]);
     expect(validateRecordedKubernetesObjects(recorder.resources)).toStrictEqual([]);
     for (const r of recorder.resources) expect([r.name, plainOccurrences(r.inputs, GENERATED)]).toStrictEqual([r.name, []]);
-    const secret = recorder.one("kubernetes:core/v1:Secret", "k8s-grafana-env");
-    expect(unwrap(secret.inputs.stringData).GF_SECURITY_ADMIN_PASSWORD).toBe(GENERATED);
     const pod = unwrap(recorder.one("kubernetes:apps/v1:StatefulSet", "k8s-grafana").inputs.spec.template.spec);
+    // The passwords are files of the one Secret, group-readable by grafana (fsGroup 472); the pod env names the paths only.
+    const secrets = recorder.byType("kubernetes:core/v1:Secret");
+    expect(secrets.map((r) => r.name)).toStrictEqual(["k8s-grafana-files"]);
+    expect(isSecretInput(secrets[0].inputs.stringData)).toBe(true);
+    expect(unwrap(secrets[0].inputs.stringData)).toStrictEqual({ "run_secrets_grafana_admin-password": GENERATED, "run_secrets_grafana_smtp-password": SECRETS[SMTP_SECRET_KEY] });
+    expect(pod.volumes).toContainEqual({ name: "secret-files", secret: { secretName: mockAutoName("k8s-grafana-files"), defaultMode: 0o440 } });
+    expect(pod.securityContext).toMatchObject({ runAsUser: 472, runAsGroup: 472, fsGroup: 472 });
+    const grafanaContainer = pod.containers[0];
+    for (const file of [ADMIN_PASSWORD_FILE, SMTP_PASSWORD_FILE]) {
+      expect(grafanaContainer.volumeMounts).toContainEqual({ name: "secret-files", mountPath: file, subPath: file.slice(1).replace(/\//g, "_"), readOnly: true });
+    }
+    expect(grafanaContainer.env.filter((e: { valueFrom?: unknown }) => e.valueFrom !== undefined)).toStrictEqual([]);
+    for (const secret of [GENERATED, SECRETS[SMTP_SECRET_KEY]]) expect(JSON.stringify(grafanaContainer.env)).not.toContain(secret);
+    expect(grafanaContainer.env).toEqual(
+      expect.arrayContaining([
+        { name: "GF_SECURITY_ADMIN_PASSWORD__FILE", value: ADMIN_PASSWORD_FILE },
+        { name: "GF_SMTP_PASSWORD__FILE", value: SMTP_PASSWORD_FILE },
+      ]),
+    );
+    expect(grafanaContainer.env.map((e: { name: string }) => e.name)).not.toEqual(expect.arrayContaining(["GF_SECURITY_ADMIN_PASSWORD"]));
     const env = Object.fromEntries(pod.containers[0].env.filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]));
     expect(env).toMatchObject({ GF_USERS_ALLOW_SIGN_UP: "false", GF_AUTH_ANONYMOUS_ENABLED: "false", GF_SECURITY_COOKIE_SECURE: "true", GF_SERVER_ROOT_URL: "https://grafana.example.com" });
     expect(unwrap(provider.inputs.url)).toBe("https://grafana.example.com");

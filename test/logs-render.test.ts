@@ -49,12 +49,15 @@ describe("renderLokiConfig", () => {
     expect(text).toMatch(/^# auth_enabled is false on purpose: this Loki is single-tenant/m);
   });
 
-  it("uses S3 with credentials only as env references, and keeps delete requests there too", () => {
-    const text = renderLokiConfig({ ...base, storage: { type: "s3", bucket: "logs", endpoint: "minio:9000", region: "eu-west-1" } });
+  it("uses S3 with the keys in the file only when given (the file is then a secret), and keeps delete requests there too", () => {
+    const s3 = { type: "s3", bucket: "logs", endpoint: "minio:9000", region: "eu-west-1" } as const;
+    const text = renderLokiConfig({ ...base, storage: s3 });
     const cfg = yaml.load(text) as any;
-    expect(cfg.common.storage).toStrictEqual({
-      s3: { bucketnames: "logs", region: "eu-west-1", endpoint: "minio:9000", s3forcepathstyle: true, access_key_id: "${AWS_ACCESS_KEY_ID}", secret_access_key: "${AWS_SECRET_ACCESS_KEY}" },
-    });
+    expect(cfg.common.storage).toStrictEqual({ s3: { bucketnames: "logs", region: "eu-west-1", endpoint: "minio:9000", s3forcepathstyle: true } });
+    // Keys YAML would misread, and a `$` Loki would expand with -config.expand-env (it runs without).
+    const credentials = { accessKeyId: "AKIA: #1", secretAccessKey: "${HOME}/'\"x+y==" };
+    const withKeys = yaml.load(renderLokiConfig({ ...base, storage: { ...s3, credentials } })) as any;
+    expect(withKeys.common.storage.s3).toStrictEqual({ ...cfg.common.storage.s3, access_key_id: credentials.accessKeyId, secret_access_key: credentials.secretAccessKey });
     expect(cfg.schema_config.configs[0].object_store).toBe("s3");
     expect(cfg.compactor.delete_request_store).toBe("s3");
   });

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
-import { installMocks, plainOccurrences, RegisteredResource, settle, unwrap } from "./helpers/mocks";
+import * as yaml from "js-yaml";
+import { installMocks, isSecretInput, mockAutoName, plainOccurrences, RegisteredResource, settle, unwrap } from "./helpers/mocks";
 
 // Mocks first: the components (and the providers they load) are imported after them.
 const recorder = installMocks();
@@ -33,6 +34,8 @@ const kubernetes = () => new KubernetesPlatform("k8s", { namespace: "obs" });
 const container = (name: string): RegisteredResource => recorder.byType("docker:index/container:Container").find((c) => c.inputs.name === name)!;
 const upload = (c: RegisteredResource, file: string): string => unwrap(c.inputs.uploads).find((u: { file: string }) => u.file === file)?.content;
 const S3_LOGS = { storage: { type: "s3", bucket: "logs", endpoint: "minio:9000" } };
+/** A parsed loki.yaml with the S3 keys added where Loki reads them. */
+const withKeys = (cfg: any) => ({ ...cfg, common: { ...cfg.common, storage: { s3: { ...cfg.common.storage.s3, access_key_id: ACCESS_KEY, secret_access_key: SECRET_KEY } } } });
 
 beforeEach(() => recorder.reset());
 
@@ -43,8 +46,13 @@ describe("LokiStack on Docker", () => {
     const names = recorder.byType("docker:index/container:Container").map((c) => c.inputs.name).sort();
     expect(names).toStrictEqual(["t-alloy", "t-docker-socket-proxy", "t-loki"]);
     const loki = container("t-loki");
-    expect(unwrap(loki.inputs.command)).toStrictEqual(["-config.file=/etc/loki/loki.yaml", "-config.expand-env=true", "-target=all"]);
+    // No -config.expand-env: nothing in the file is a reference to the environment.
+    expect(unwrap(loki.inputs.command)).toStrictEqual(["-config.file=/etc/loki/loki.yaml", "-target=all"]);
     expect(upload(loki, "/etc/loki/loki.yaml")).toBe(stack.lokiConfigText);
+    // Without S3 nothing of Loki is secret: a plain, world-readable config and no env.
+    expect(isSecretInput(loki.inputs.uploads)).toBe(false);
+    expect(unwrap(loki.inputs.uploads).map((u: { permissions: string }) => u.permissions)).toStrictEqual(["0444", "0444"]);
+    expect(loki.inputs.envs).toStrictEqual([]);
     expect(upload(loki, "/etc/loki/rules/fake/rules.yml")).toContain("alert: ErrorLogsBurst");
     for (const volume of ["t-loki-data", "t-alloy-data"]) expect(recorder.one("docker:index/volume:Volume", volume).opts?.retainOnDelete).toBe(true);
     expect(unwrap(loki.inputs.ports)).toStrictEqual([{ internal: 3100, external: 3100, ip: "127.0.0.1", protocol: "tcp" }]);
@@ -83,7 +91,7 @@ describe("LokiStack on Docker", () => {
     expect(url).toBe("http://127.0.0.1:3100");
   });
 
-  it("keeps the S3 credentials secret: env of Loki only, never in the config text", async () => {
+  it("keeps the S3 credentials secret: in Loki's config file only, a secret upload readable by loki, never in its env", async () => {
     const stack = build(docker(), S3_LOGS, true);
     await settle();
     for (const secret of [ACCESS_KEY, SECRET_KEY]) {
@@ -91,8 +99,16 @@ describe("LokiStack on Docker", () => {
       expect(carriers.map((r) => r.inputs.name)).toStrictEqual(["t-loki"]);
       for (const r of recorder.resources) expect(plainOccurrences(r.inputs, secret)).toStrictEqual([]);
     }
-    expect(unwrap(container("t-loki").inputs.envs)).toStrictEqual([`AWS_ACCESS_KEY_ID=${ACCESS_KEY}`, `AWS_SECRET_ACCESS_KEY=${SECRET_KEY}`]);
-    expect(stack.lokiConfigText).toContain("access_key_id: ${AWS_ACCESS_KEY_ID}");
+    const loki = container("t-loki");
+    // `docker inspect` shows the env: it holds nothing at all, so nothing secret.
+    expect(loki.inputs.envs).toStrictEqual([]);
+    expect(isSecretInput(loki.inputs.uploads)).toBe(true);
+    const config = unwrap(loki.inputs.uploads).find((u: { file: string }) => u.file === "/etc/loki/loki.yaml");
+    expect([config.owner, config.group, config.permissions]).toStrictEqual(["10001", "10001", "0400"]);
+    expect((yaml.load(config.content) as any).common.storage.s3).toMatchObject({ bucketnames: "logs", access_key_id: ACCESS_KEY, secret_access_key: SECRET_KEY });
+    // The deployed file is the public text plus the keys, nothing else.
+    expect(yaml.load(config.content)).toStrictEqual(withKeys(yaml.load(stack.lokiConfigText)));
+    expect(stack.lokiConfigText).not.toContain("access_key_id");
   });
 
   it("refuses S3 storage without credentials, and an invalid rule, while the program is being built", () => {
@@ -135,13 +151,34 @@ describe("LokiStack on Kubernetes", () => {
     ]);
   });
 
-  it("keeps the S3 credentials in a Secret", async () => {
-    build(kubernetes(), S3_LOGS, true);
+  it("keeps the S3 credentials in the config file, from a Secret mounted for loki's group, never in the pod env", async () => {
+    const stack = build(kubernetes(), { ...S3_LOGS, rules: [RULE] }, true);
     await settle();
+    expect(validateRecordedKubernetesObjects(recorder.resources)).toStrictEqual([]);
     for (const secret of [ACCESS_KEY, SECRET_KEY]) {
       const carriers = recorder.resources.filter((r) => JSON.stringify(unwrap(r.inputs)).includes(secret));
-      expect(carriers.map((r) => r.type)).toStrictEqual(["kubernetes:core/v1:Secret"]);
+      expect(carriers.map((r) => r.name)).toStrictEqual(["k8s-loki-files"]);
       for (const r of recorder.resources) expect(plainOccurrences(r.inputs, secret)).toStrictEqual([]);
     }
+    const files = recorder.one("kubernetes:core/v1:Secret", "k8s-loki-files");
+    expect(isSecretInput(files.inputs.stringData)).toBe(true);
+    const data = unwrap(files.inputs.stringData);
+    expect(Object.keys(data)).toStrictEqual(["etc_loki_loki.yaml"]);
+    expect(yaml.load(data["etc_loki_loki.yaml"])).toStrictEqual(withKeys(yaml.load(stack.lokiConfigText)));
+    // The rules hold no secret: they stay in a ConfigMap.
+    expect(recorder.byType("kubernetes:core/v1:ConfigMap").filter((r) => r.name.startsWith("k8s-loki")).map((r) => Object.keys(unwrap(r.inputs.data)))).toStrictEqual([["etc_loki_rules_fake_rules.yml"]]);
+    const pod = podSpecOf("kubernetes:apps/v1:StatefulSet", "k8s-loki").spec;
+    expect(pod.containers[0].env).toBeUndefined();
+    expect(pod.containers[0].args).toStrictEqual(["-config.file=/etc/loki/loki.yaml", "-target=all"]);
+    expect(pod.volumes).toContainEqual({ name: "secret-files", secret: { secretName: mockAutoName("k8s-loki-files"), defaultMode: 0o440 } });
+    expect(pod.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: "secret-files", mountPath: "/etc/loki/loki.yaml", subPath: "etc_loki_loki.yaml", readOnly: true });
+  });
+
+  it("keeps a filesystem-backed Loki's config in a ConfigMap: it holds no secret", async () => {
+    build(kubernetes());
+    await settle();
+    expect(recorder.byType("kubernetes:core/v1:Secret").filter((r) => r.name.startsWith("k8s-loki"))).toStrictEqual([]);
+    expect(recorder.byType("kubernetes:core/v1:ConfigMap").filter((r) => r.name.startsWith("k8s-loki")).map((r) => Object.keys(r.inputs.data))).toStrictEqual([["etc_loki_loki.yaml"]]);
   });
 });

@@ -241,6 +241,20 @@ describe("DockerPlatform", () => {
     expect(plainOccurrences(allInputs(), "s3cr3t")).toStrictEqual([]);
   });
 
+  it("makes a secret file secret even when given a plain string, and leaves the env, which `docker inspect` shows, plain and free of it", async () => {
+    await deploy([
+      spec({
+        env: { TOKEN_FILE: "/run/secrets/prometheus/token" },
+        files: [{ path: "/run/secrets/prometheus/token", content: "plain-but-secret-file", secret: true }],
+      }),
+    ]);
+    const c = container("obs-dev-prometheus");
+    expect(isSecretInput(c.uploads)).toBe(true);
+    expect(unwrap(c.uploads)).toStrictEqual([{ file: "/run/secrets/prometheus/token", content: "plain-but-secret-file", owner: "65534", group: "65534", permissions: "0400" }]);
+    expect(c.envs).toStrictEqual(["TOKEN_FILE=/run/secrets/prometheus/token"]);
+    expect(plainOccurrences(allInputs(), "plain-but-secret-file")).toStrictEqual([]);
+  });
+
   it("runs N replicas as N containers with their own volumes, all scraped", async () => {
     const [loki] = (
       await deploy([spec({ name: "loki", ports: [{ name: "http", port: 3100 }], replicas: 3, volume: { mountPath: "/loki", size: "10Gi" } })])

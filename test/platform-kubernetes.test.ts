@@ -21,6 +21,7 @@ const NOBODY = { uid: 65534, gid: 65534 };
 const ENV_SECRET = "env-Secret-Token-7f3a";
 const ENV_SECRET_UNMARKED = "unmarked-Secret-Pass-91c2";
 const FILE_SECRET = "file-Secret-Key-5d0e";
+const FILE_SECRET_UNMARKED = "unmarked-File-Secret-3b8a";
 const AGENT_REASON = "reports the host: reads /proc and the root filesystem read-only, shares the host PID and network namespaces";
 const READER_RULES: PolicyRule[] = [
   { apiGroups: [""], resources: ["pods", "nodes"], verbs: ["list", "watch"] },
@@ -92,7 +93,7 @@ const specs: Record<"exporter" | "tsdb" | "agent" | "reader" | "pusher", Workloa
     kubernetesApi: { clusterRules: READER_RULES },
     labels: { team: "observability" },
   },
-  // Secret env (one value not marked secret by its caller), a secret file, push ports open to every namespace,
+  // Secret env and secret files (one of each not marked secret by its caller), push ports open to every namespace,
   // and a health port that is not one of its declared ports.
   pusher: {
     name: "pusher",
@@ -102,6 +103,7 @@ const specs: Record<"exporter" | "tsdb" | "agent" | "reader" | "pusher", Workloa
     files: [
       { path: "/etc/pusher/config.yml", content: "receivers: {}\n" },
       { path: "/etc/pusher/credentials", content: pulumi.secret(FILE_SECRET), secret: true },
+      { path: "/run/secrets/pusher/token", content: FILE_SECRET_UNMARKED, secret: true },
     ],
     env: { LOG_LEVEL: "info" },
     secretEnv: { PLAIN_GIVEN: ENV_SECRET_UNMARKED, API_TOKEN: pulumi.secret(ENV_SECRET) },
@@ -366,11 +368,18 @@ describe("KubernetesPlatform: config files and secrets", () => {
     const secret = recorder.one("kubernetes:core/v1:Secret", "k-pusher-files");
     expect(secret.inputs.metadata.name).toBeUndefined();
     expect(isSecretInput(secret.inputs.stringData)).toBe(true);
-    expect(unwrap(secret.inputs.stringData)).toStrictEqual({ etc_pusher_credentials: FILE_SECRET });
+    expect(unwrap(secret.inputs.stringData)).toStrictEqual({ etc_pusher_credentials: FILE_SECRET, run_secrets_pusher_token: FILE_SECRET_UNMARKED });
     expect(unwrap(recorder.one("kubernetes:core/v1:ConfigMap", "k-pusher-config").inputs.data)).toStrictEqual({ "etc_pusher_config.yml": "receivers: {}\n" });
     const pod = podOf(specs.pusher).spec;
+    // 0440, group = the pod's fsGroup = the workload's gid: its user reads them, no other user of the node does.
     expect(pod.volumes).toContainEqual({ name: "secret-files", secret: { secretName: mockAutoName("k-pusher-files"), defaultMode: 0o440 } });
-    expect(pod.containers[0].volumeMounts).toContainEqual({ name: "secret-files", mountPath: "/etc/pusher/credentials", subPath: "etc_pusher_credentials", readOnly: true });
+    expect(pod.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    expect(pod.containers[0].volumeMounts.filter((m: any) => m.name === "secret-files")).toStrictEqual([
+      { name: "secret-files", mountPath: "/etc/pusher/credentials", subPath: "etc_pusher_credentials", readOnly: true },
+      { name: "secret-files", mountPath: "/run/secrets/pusher/token", subPath: "run_secrets_pusher_token", readOnly: true },
+    ]);
+    // Nothing of a secret file reaches the pod spec: no env carries it.
+    for (const needle of [FILE_SECRET, FILE_SECRET_UNMARKED]) expect(JSON.stringify(pod)).not.toContain(needle);
   });
 
   it("passes secretEnv through an auto-named Secret, sorted with the plain env", () => {
@@ -382,9 +391,9 @@ describe("KubernetesPlatform: config files and secrets", () => {
   });
 
   it("never puts a secret in plain text into any resource, even one its caller did not mark secret", () => {
-    for (const needle of [ENV_SECRET, ENV_SECRET_UNMARKED, FILE_SECRET]) {
+    for (const needle of [ENV_SECRET, ENV_SECRET_UNMARKED, FILE_SECRET, FILE_SECRET_UNMARKED]) {
       const carriers = recorder.resources.filter((r) => JSON.stringify(unwrap(r.inputs)).includes(needle));
-      expect(carriers.map((r) => r.name).sort()).toStrictEqual(needle === FILE_SECRET ? ["k-pusher-files"] : ["k-pusher-env"]);
+      expect(carriers.map((r) => r.name).sort()).toStrictEqual([FILE_SECRET, FILE_SECRET_UNMARKED].includes(needle) ? ["k-pusher-files"] : ["k-pusher-env"]);
       expect(recorder.resources.flatMap((r) => plainOccurrences(r.inputs, needle).map((p) => `${r.name} ${p}`))).toStrictEqual([]);
     }
   });

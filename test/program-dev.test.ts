@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MockRecorder, plainOccurrences } from "./helpers/mocks";
+import { GENERATED_PASSWORD, isSecretInput, MockRecorder, plainOccurrences, unwrap } from "./helpers/mocks";
 import { images, runProgram } from "./helpers/program";
 import { secretsFor, testAlertingSecrets } from "./helpers/stack-files";
 import { isPinned } from "../components/versions";
@@ -83,6 +83,17 @@ describe("the dev stack (Docker)", () => {
     const secret = JSON.parse(secretsFor("dev")["observability:alertingSecrets"])["default.webhook[0]"];
     expect(secret).toBe(testAlertingSecrets["default.webhook[0]"]);
     expect(recorder.resources.flatMap((r) => plainOccurrences(r.inputs, secret).map((p) => `${r.name} ${p}`))).toStrictEqual([]);
+  });
+
+  it("shows no secret in any container's environment (what `docker inspect` prints): they are secret files", () => {
+    const webhook = testAlertingSecrets["default.webhook[0]"];
+    for (const c of containers()) {
+      expect([c.inputs.name, isSecretInput(c.inputs.envs)]).toStrictEqual([c.inputs.name, false]);
+      for (const secret of [webhook, GENERATED_PASSWORD]) expect((c.inputs.envs as string[]).filter((e) => e.includes(secret))).toStrictEqual([]);
+    }
+    const grafana = containers().find((c) => c.inputs.name === "obs-dev-grafana")!;
+    expect(grafana.inputs.envs).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana/admin-password");
+    expect(unwrap(grafana.inputs.uploads)).toContainEqual({ file: "/run/secrets/grafana/admin-password", content: GENERATED_PASSWORD, owner: "472", group: "472", permissions: "0400" });
   });
 
   it("exports Grafana's generated admin password as a secret", async () => {

@@ -45,7 +45,8 @@ describe("the prod stack (Kubernetes)", () => {
   });
 
   it("never puts a secret in plain text into any resource", () => {
-    const values = [testSecrets["observability:postgresDsn"], testSecrets["observability:redisPassword"], ...Object.values(testAlertingSecrets)];
+    // The DSN's password too: the exporter gets the DSN split into files, so the whole DSN is nowhere.
+    const values = [testSecrets["observability:postgresDsn"], "pg-S3cret-Value", testSecrets["observability:redisPassword"], ...Object.values(testAlertingSecrets)];
     for (const secret of values) {
       const leaks = recorder.resources.flatMap((r) => plainOccurrences(r.inputs, secret).map((p) => `${r.type} ${r.name} ${p}`));
       expect(leaks).toStrictEqual([]);
@@ -59,5 +60,22 @@ describe("the prod stack (Kubernetes)", () => {
     expect(recorder.resources.flatMap((r) => plainOccurrences(r.inputs, password).map((p) => `${r.type} ${r.name} ${p}`))).toStrictEqual([]);
     // The exporters' credentials and Alertmanager's rendered config each live in a Secret.
     expect(recorder.byType("kubernetes:core/v1:Secret").length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("gives no pod a secret through its environment: every credential is a file of a Secret volume", () => {
+    const pods = ["Deployment", "StatefulSet", "DaemonSet"].flatMap((k) => recorder.byType(`kubernetes:apps/v1:${k}`)).map((r) => unwrap(r.inputs.spec.template.spec));
+    const env = pods.flatMap((p) => p.containers.flatMap((c: { name: string; env?: { name: string; value?: string; valueFrom?: unknown }[] }) => (c.env ?? []).map((e) => ({ container: c.name, ...e }))));
+    expect(env.filter((e) => e.valueFrom !== undefined)).toStrictEqual([]);
+    for (const secret of ["pg-S3cret-Value", testSecrets["observability:redisPassword"], GENERATED_PASSWORD, ...Object.values(testAlertingSecrets)]) {
+      expect(env.filter((e) => (e.value ?? "").includes(secret))).toStrictEqual([]);
+    }
+    expect(recorder.byType("kubernetes:core/v1:Secret").map((r) => r.name).filter((n) => !n.endsWith("-files"))).toStrictEqual([]);
+    expect(env.filter((e) => e.name.endsWith("_FILE")).map((e) => `${e.container} ${e.name}=${e.value}`).sort()).toStrictEqual([
+      "grafana GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana/admin-password",
+      "postgres-exporter DATA_SOURCE_PASS_FILE=/run/secrets/postgres-exporter/password",
+      "postgres-exporter DATA_SOURCE_URI_FILE=/run/secrets/postgres-exporter/uri",
+      "postgres-exporter DATA_SOURCE_USER_FILE=/run/secrets/postgres-exporter/user",
+      "redis-exporter REDIS_PASSWORD_FILE=/run/secrets/redis-exporter/passwords.json",
+    ]);
   });
 });

@@ -1,14 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { installMocks, MockRecorder, plainOccurrences, resolveOutput, settle, unwrap } from "./helpers/mocks";
+import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
+import { installMocks, isSecretInput, mockAutoName, MockRecorder, plainOccurrences, resolveOutput, settle, unwrap } from "./helpers/mocks";
 
 // Mocks first: the components are imported after them.
 const recorder: MockRecorder = installMocks({ stack: "test" });
 import { ObservabilityStack } from "../components/observability";
 import { ConfigError } from "../components/config/load";
+import { redisPasswordFile, splitPostgresDsn } from "../components/prometheus-workloads";
 
-const DSN = "postgresql://exporter:pg-Pass-123@db:5432/app?sslmode=disable";
+/** Canaries: a leak shows up as a plain occurrence, or in an environment. */
+const PG_PASSWORD = "pg-Pass-123";
+const DSN = `postgresql://exporter:${PG_PASSWORD}@db:5432/app?sslmode=disable`;
 const REDIS_PASSWORD = "redis-Pass-456";
+const WITH_CREDENTIALS = { exporters: { postgres: { enabled: true }, redis: { enabled: true, address: "redis:6379" } } };
+/** The secret files the exporters read, by path, with what each must hold. */
+const EXPORTER_FILES = {
+  "postgres-exporter": {
+    "/run/secrets/postgres-exporter/uri": "db:5432/app?sslmode=disable\n",
+    "/run/secrets/postgres-exporter/user": "exporter\n",
+    "/run/secrets/postgres-exporter/password": `${PG_PASSWORD}\n`,
+  },
+  "redis-exporter": { "/run/secrets/redis-exporter/passwords.json": `{"redis://redis:6379":"${REDIS_PASSWORD}"}\n` },
+};
+/** The env vars naming those files: the only trace of a credential in a container's configuration. */
+const EXPORTER_FILE_ENV = {
+  "postgres-exporter": {
+    DATA_SOURCE_PASS_FILE: "/run/secrets/postgres-exporter/password",
+    DATA_SOURCE_URI_FILE: "/run/secrets/postgres-exporter/uri",
+    DATA_SOURCE_USER_FILE: "/run/secrets/postgres-exporter/user",
+  },
+  "redis-exporter": { REDIS_PASSWORD_FILE: "/run/secrets/redis-exporter/passwords.json" },
+};
 
 // The metrics pillar alone: the other pillars have their own tests.
 const metricsOnly = { alertmanager: { enabled: false }, logs: { enabled: false }, tracing: { enabled: false }, grafana: { enabled: false } };
@@ -53,13 +76,40 @@ describe("PrometheusStack on Docker", () => {
   });
 
   it("keeps the DSN and the Redis password secret on every resource that carries them", async () => {
-    build({ platform: "docker", name: "t", exporters: { postgres: { enabled: true }, redis: { enabled: true, address: "redis:6379" } } }, { postgresDsn: DSN, redisPassword: REDIS_PASSWORD });
+    build({ platform: "docker", name: "t", ...WITH_CREDENTIALS }, { postgresDsn: DSN, redisPassword: REDIS_PASSWORD });
     await settle();
-    for (const secret of [DSN, REDIS_PASSWORD]) {
+    for (const secret of [PG_PASSWORD, REDIS_PASSWORD]) {
       const carriers = recorder.resources.filter((r) => JSON.stringify(unwrap(r.inputs)).includes(secret));
       expect(carriers.length).toBeGreaterThan(0);
-      for (const r of carriers) expect(plainOccurrences(r.inputs, secret)).toStrictEqual([]);
+      for (const r of recorder.resources) expect(plainOccurrences(r.inputs, secret)).toStrictEqual([]);
     }
+  });
+
+  it("hands the exporters their credentials as secret files owned by nobody, mode 0400, and only the paths as env", async () => {
+    build({ platform: "docker", name: "t", ...WITH_CREDENTIALS }, { postgresDsn: DSN, redisPassword: REDIS_PASSWORD });
+    await settle();
+    for (const [name, files] of Object.entries(EXPORTER_FILES)) {
+      const c = recorder.byType("docker:index/container:Container").find((r) => r.inputs.name === `t-${name}`)!;
+      // No secret in the environment: `docker inspect` shows nothing worth hiding, so the list is plain.
+      expect(isSecretInput(c.inputs.envs)).toBe(false);
+      const envs: string[] = c.inputs.envs;
+      for (const secret of [PG_PASSWORD, REDIS_PASSWORD, DSN]) expect(envs.filter((e) => e.includes(secret))).toStrictEqual([]);
+      expect(envs.filter((e) => /^(DATA_SOURCE_NAME|DATA_SOURCE_PASS|REDIS_PASSWORD)=/.test(e))).toStrictEqual([]);
+      expect(envs).toEqual(expect.arrayContaining(Object.entries(EXPORTER_FILE_ENV[name as keyof typeof EXPORTER_FILE_ENV]).map(([k, v]) => `${k}=${v}`)));
+      expect(isSecretInput(c.inputs.uploads)).toBe(true);
+      expect(unwrap(c.inputs.uploads)).toStrictEqual(
+        Object.entries(files).map(([file, content]) => ({ file, content, owner: "65534", group: "65534", permissions: "0400" })),
+      );
+    }
+  });
+
+  it("sends no password file to a Redis without auth", async () => {
+    build({ platform: "docker", name: "t", exporters: { redis: { enabled: true, address: "redis:6379", auth: false } } });
+    await settle();
+    const c = recorder.byType("docker:index/container:Container").find((r) => r.inputs.name === "t-redis-exporter")!;
+    expect(c.inputs.envs).toStrictEqual(["REDIS_ADDR=redis:6379", "REDIS_EXPORTER_WEB_LISTEN_ADDRESS=:9121"]);
+    expect(c.inputs.uploads).toStrictEqual([]);
+    expect(c.inputs.readOnly).toBe(true);
   });
 
   it("runs Prometheus without the admin API and the lifecycle endpoint unless asked", async () => {
@@ -96,6 +146,32 @@ describe("PrometheusStack on Kubernetes", () => {
     expect(await jobsOf(stack)).toStrictEqual(["prometheus", "node-exporter", "cadvisor", "kube-state-metrics", "blackbox-exporter", "discovered"]);
   });
 
+  it("mounts the exporters' credentials from a Secret, mode 0440 for the exporter's group, and puts only the paths in the pod env", async () => {
+    build({ platform: "kubernetes", ...WITH_CREDENTIALS }, { postgresDsn: DSN, redisPassword: REDIS_PASSWORD });
+    await settle();
+    expect(validateRecordedKubernetesObjects(recorder.resources)).toStrictEqual([]);
+    for (const secret of [PG_PASSWORD, REDIS_PASSWORD]) {
+      for (const r of recorder.resources) expect(plainOccurrences(r.inputs, secret)).toStrictEqual([]);
+    }
+    for (const [name, files] of Object.entries(EXPORTER_FILES)) {
+      const secrets = recorder.byType("kubernetes:core/v1:Secret").filter((r) => r.inputs.metadata.labels["app.kubernetes.io/name"] === name);
+      // One Secret of files; none for env.
+      expect(secrets.map((r) => r.name)).toStrictEqual([`obs-kubernetes-${name}-files`]);
+      expect(isSecretInput(secrets[0].inputs.stringData)).toBe(true);
+      expect(unwrap(secrets[0].inputs.stringData)).toStrictEqual(Object.fromEntries(Object.entries(files).map(([file, content]) => [file.slice(1).replace(/\//g, "_"), content])));
+      const pod = unwrap(recorder.one("kubernetes:apps/v1:Deployment", `obs-kubernetes-${name}`).inputs.spec.template.spec);
+      const container = pod.containers[0];
+      expect(container.env.filter((e: { valueFrom?: unknown }) => e.valueFrom !== undefined)).toStrictEqual([]);
+      for (const secret of [PG_PASSWORD, REDIS_PASSWORD, DSN]) expect(JSON.stringify(container.env)).not.toContain(secret);
+      expect(container.env).toEqual(expect.arrayContaining(Object.entries(EXPORTER_FILE_ENV[name as keyof typeof EXPORTER_FILE_ENV]).map(([k, v]) => ({ name: k, value: v }))));
+      expect(pod.volumes).toContainEqual({ name: "secret-files", secret: { secretName: mockAutoName(`obs-kubernetes-${name}-files`), defaultMode: 0o440 } });
+      expect(pod.securityContext).toMatchObject({ runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 });
+      for (const file of Object.keys(files)) {
+        expect(container.volumeMounts).toContainEqual({ name: "secret-files", mountPath: file, subPath: file.slice(1).replace(/\//g, "_"), readOnly: true });
+      }
+    }
+  });
+
   it("gives Prometheus a ServiceAccount that may only read what discovery needs", async () => {
     build({ platform: "kubernetes" });
     await settle();
@@ -111,5 +187,38 @@ describe("invalid config", () => {
     expect(() => build({ platform: "docker", exporters: { postgres: { enabled: true } } })).toThrow(/observability:postgresDsn is required/);
     await settle();
     expect(recorder.resources).toStrictEqual([]);
+  });
+});
+
+describe("the exporters' credential files", () => {
+  it("splits a DSN into what postgres-exporter rebuilds it from: the rest of the URL, and user and password decoded", () => {
+    expect(splitPostgresDsn(DSN)).toStrictEqual({ uri: "db:5432/app?sslmode=disable", user: "exporter", password: PG_PASSWORD });
+    // Go's url.Parse: the user info ends at the last `@` of the authority, the user at the first `:`.
+    const tricky = `postgres://${encodeURIComponent("mon@itor")}:${encodeURIComponent("p@ss:w/o%rd#1?&=,+ü'x")}@[::1]:5433/db%2Fx?sslmode=verify-full&application_name=a#frag`;
+    expect(splitPostgresDsn(tricky)).toStrictEqual({ uri: "[::1]:5433/db%2Fx?sslmode=verify-full&application_name=a", user: "mon@itor", password: "p@ss:w/o%rd#1?&=,+ü'x" });
+    expect(splitPostgresDsn("postgresql://exporter@db")).toStrictEqual({ uri: "db", user: "exporter", password: "" });
+  });
+
+  it.each([
+    ["host=db user=exporter password=kv-Secret-1", "is not a postgresql:// URL"],
+    ["postgresql://db:5432/app", "names no user"],
+    ["postgresql://exporter:pw-Secret-2@/app", "names no host"],
+    ["postgresql://exporter:with%20space-Secret-3@db/app", "has whitespace in its user or password"],
+    ["postgresql://exporter:pw-Secret-4@db1/app,postgresql://exporter:pw@db2/app", "holds a comma outside its user and password"],
+    ["postgresql://exporter:bad%zz-Secret-5@db/app", "has a malformed percent-encoding in its password"],
+  ])("refuses %s, naming the secret and never echoing it", (dsn, why) => {
+    let message = "";
+    try {
+      splitPostgresDsn(dsn, "obs-prometheus: postgresDsn");
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`obs-prometheus: postgresDsn ${why}`);
+    expect(message).not.toMatch(/Secret-\d/);
+  });
+
+  it("keys the Redis password by the address as redis_exporter looks it up", () => {
+    expect(JSON.parse(redisPasswordFile("redis:6379", 'p"w\\'))).toStrictEqual({ "redis://redis:6379": 'p"w\\' });
+    expect(JSON.parse(redisPasswordFile("rediss://cache.example.com:6380", "pw"))).toStrictEqual({ "rediss://cache.example.com:6380": "pw" });
   });
 });

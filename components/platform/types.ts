@@ -22,7 +22,12 @@ export interface WorkloadSpec {
   volume?: VolumeSpec;
   /** Plain environment variables. */
   env?: Record<string, string>;
-  /** Environment variables whose values are Pulumi secrets (a Kubernetes Secret; a secret `envs` on Docker). */
+  /**
+   * Environment variables whose values are Pulumi secrets (a Kubernetes Secret; a secret `envs` on
+   * Docker). A last resort, for an upstream that reads a credential from nowhere but its
+   * environment: the value stays secret in Pulumi, but shows in `docker inspect` and to whoever
+   * may read the pod's environment. Prefer a `secret` file and an env var naming its path.
+   */
   secretEnv?: Record<string, pulumi.Input<string>>;
   /** Health probe: readiness and liveness on Kubernetes, the healthcheck on Docker. */
   probe: ProbeSpec;
@@ -54,7 +59,12 @@ export interface ConfigFile {
   path: string;
   /** The file's text, from a pure renderer. */
   content: pulumi.Input<string>;
-  /** Holds credentials: a Kubernetes Secret instead of a ConfigMap; kept secret on Docker. */
+  /**
+   * Holds credentials. The content is kept a Pulumi secret, and the file is readable by the
+   * workload's `user` only: on Docker an upload owned by `user.uid:user.gid`, mode 0400; on
+   * Kubernetes a key of an auto-named Secret mounted read-only, mode 0440, group `user.gid`
+   * (the pod's `fsGroup`). Neither shows it in `docker inspect` or in the pod spec.
+   */
   secret?: boolean;
 }
 

@@ -11,15 +11,22 @@ export const LOKI_RULES_DIR = "/etc/loki/rules";
 export const LOKI_TENANT = "fake";
 export const LOKI_HTTP_PORT = 3100;
 export const LOKI_GRPC_PORT = 9095;
-/** The env vars Loki expands (`-config.expand-env=true`) into the S3 credentials: the file holds no secret. */
-export const LOKI_S3_ENV = { accessKeyId: "AWS_ACCESS_KEY_ID", secretAccessKey: "AWS_SECRET_ACCESS_KEY" } as const;
+
+/** Loki's S3 keys, in the file itself: Loki has no option that reads them from a file of their own. */
+export interface LokiS3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 /** Everything `renderLokiConfig` needs: plain data, no Pulumi. */
 export interface LokiRenderOptions {
   /** Retention, a Prometheus-style duration of whole days (`14d`). */
   retention: string;
-  /** `filesystem` on `LOKI_DATA_DIR`, or an S3-compatible bucket. */
-  storage: { type: "filesystem" } | { type: "s3"; bucket: string; endpoint?: string; region?: string };
+  /**
+   * `filesystem` on `LOKI_DATA_DIR`, or an S3-compatible bucket. S3 `credentials` are written into
+   * the file when given (the file is then a secret); without them the file names no key.
+   */
+  storage: { type: "filesystem" } | { type: "s3"; bucket: string; endpoint?: string; region?: string; credentials?: LokiS3Credentials };
   limits: { ingestionRateMb: number; ingestionBurstMb: number; maxLineSize: number; maxStreamsPerUser: number; rejectOldSamplesMaxAge: string };
   /** The stack's Alertmanager (`http://alertmanager:9093`); no ruler notifications when absent. */
   alertmanagerUrl?: string;
@@ -46,8 +53,9 @@ const HEADER = `# Rendered by pulumi-observability (components/render/loki.ts); 
 
 /**
  * Renders loki.yaml for the single binary (all targets in one process). Pure: the same options
- * give the same bytes. S3 credentials appear only as `\${AWS_ACCESS_KEY_ID}` references, expanded
- * by Loki from its environment (`-config.expand-env=true`).
+ * give the same bytes. S3 credentials are in the file when the options carry them, so the caller
+ * delivers that text as a secret file; Loki runs without `-config.expand-env`, so a `$` in a key is
+ * taken as it is.
  */
 export function renderLokiConfig(opts: LokiRenderOptions): string {
   const objectStore = opts.storage.type === "s3" ? "s3" : "filesystem";
@@ -108,13 +116,12 @@ export function renderLokiConfig(opts: LokiRenderOptions): string {
   return HEADER + yaml.dump(config, { lineWidth: -1, noRefs: true, quotingType: '"' });
 }
 
-function s3Storage(storage: { bucket: string; endpoint?: string; region?: string }): Record<string, unknown> {
+function s3Storage(storage: { bucket: string; endpoint?: string; region?: string; credentials?: LokiS3Credentials }): Record<string, unknown> {
   return {
     bucketnames: storage.bucket,
     region: storage.region ?? "us-east-1",
     ...(storage.endpoint ? { endpoint: storage.endpoint, s3forcepathstyle: true } : {}),
-    access_key_id: `\${${LOKI_S3_ENV.accessKeyId}}`,
-    secret_access_key: `\${${LOKI_S3_ENV.secretAccessKey}}`,
+    ...(storage.credentials ? { access_key_id: storage.credentials.accessKeyId, secret_access_key: storage.credentials.secretAccessKey } : {}),
   };
 }
 
