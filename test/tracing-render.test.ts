@@ -30,16 +30,16 @@ describe("renderCollectorConfig", () => {
 
   it("feeds spanmetrics from the traces pipeline into the metrics pipeline, with exemplars, scraped on 8889", () => {
     const cfg = collector();
-    expect(cfg.service.pipelines.traces).toStrictEqual({ receivers: ["otlp", "zipkin"], processors: ["memory_limiter", "batch"], exporters: ["spanmetrics", "otlp/backend"] });
-    expect(cfg.service.pipelines.metrics).toStrictEqual({ receivers: ["otlp", "spanmetrics"], processors: ["memory_limiter", "batch"], exporters: ["prometheus"] });
-    expect(cfg.connectors.spanmetrics).toMatchObject({ namespace: SPANMETRICS.namespace, exemplars: { enabled: true }, histogram: { unit: "s" } });
+    expect(cfg.service.pipelines.traces).toStrictEqual({ receivers: ["otlp", "zipkin"], processors: ["memory_limiter", "batch"], exporters: ["span_metrics", "otlp_grpc/backend"] });
+    expect(cfg.service.pipelines.metrics).toStrictEqual({ receivers: ["otlp", "span_metrics"], processors: ["memory_limiter", "batch"], exporters: ["prometheus"] });
+    expect(cfg.connectors.span_metrics).toMatchObject({ namespace: SPANMETRICS.namespace, exemplars: { enabled: true }, histogram: { unit: "s" } });
     expect(cfg.exporters.prometheus).toStrictEqual({ endpoint: "0.0.0.0:8889", enable_open_metrics: true, resource_to_telemetry_conversion: { enabled: false } });
     expect(cfg.processors.tail_sampling).toBeUndefined();
   });
 
   it("exports traces over OTLP to the backend, and its own metrics on 8888 and health on 13133", () => {
     const cfg = collector({ backendOtlpEndpoint: "tempo:4317" });
-    expect(cfg.exporters["otlp/backend"]).toStrictEqual({ endpoint: "tempo:4317", tls: { insecure: true } });
+    expect(cfg.exporters["otlp_grpc/backend"]).toStrictEqual({ endpoint: "tempo:4317", tls: { insecure: true } });
     expect(cfg.service.telemetry.metrics.readers).toStrictEqual([{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: 8888 } } } }]);
     expect(cfg.extensions).toStrictEqual({ health_check: { endpoint: "0.0.0.0:13133" } });
     expect(cfg.service.extensions).toStrictEqual(["health_check"]);
@@ -47,8 +47,8 @@ describe("renderCollectorConfig", () => {
 
   it("samples after spanmetrics has seen every span: keep errors, keep slow, a ratio of the rest", () => {
     const cfg = collector({ tailSampling: sampling });
-    expect(cfg.service.pipelines.traces.exporters).toStrictEqual(["spanmetrics", "forward/sampling"]);
-    expect(cfg.service.pipelines["traces/sampled"]).toStrictEqual({ receivers: ["forward/sampling"], processors: ["memory_limiter", "tail_sampling", "batch"], exporters: ["otlp/backend"] });
+    expect(cfg.service.pipelines.traces.exporters).toStrictEqual(["span_metrics", "forward/sampling"]);
+    expect(cfg.service.pipelines["traces/sampled"]).toStrictEqual({ receivers: ["forward/sampling"], processors: ["memory_limiter", "tail_sampling", "batch"], exporters: ["otlp_grpc/backend"] });
     expect(cfg.processors.tail_sampling.policies).toStrictEqual([
       { name: "keep-errors", type: "status_code", status_code: { status_codes: ["ERROR"] } },
       { name: "keep-slow", type: "latency", latency: { threshold_ms: 750 } },
@@ -65,8 +65,8 @@ describe("renderCollectorConfig", () => {
   it("forwards OTLP logs to Loki only when given Loki's endpoint", () => {
     expect(collector().service.pipelines.logs).toBeUndefined();
     const cfg = collector({ lokiOtlpEndpoint: "http://loki:3100/otlp" });
-    expect(cfg.service.pipelines.logs.exporters).toStrictEqual(["otlphttp/loki"]);
-    expect(cfg.exporters["otlphttp/loki"]).toStrictEqual({ endpoint: "http://loki:3100/otlp", tls: { insecure: true } });
+    expect(cfg.service.pipelines.logs.exporters).toStrictEqual(["otlp_http/loki"]);
+    expect(cfg.exporters["otlp_http/loki"]).toStrictEqual({ endpoint: "http://loki:3100/otlp", tls: { insecure: true } });
   });
 
   it("every component a pipeline names is defined", () => {

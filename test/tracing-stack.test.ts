@@ -33,7 +33,7 @@ describe("TracingStack on Docker", () => {
     expect(recorder.one("docker:index/volume:Volume", "t-jaeger-data").opts?.retainOnDelete).toBe(true);
     expect(recorder.one("docker:index/remoteImage:RemoteImage", "t-jaeger").inputs.name).toBe(images.jaeger);
     expect(recorder.one("docker:index/remoteImage:RemoteImage", "t-otel-collector").inputs.name).toBe(images.otelCollectorContrib);
-    expect((yaml.load(stack.collectorConfigText) as any).exporters["otlp/backend"].endpoint).toBe("jaeger:4317");
+    expect((yaml.load(stack.collectorConfigText) as any).exporters["otlp_grpc/backend"].endpoint).toBe("jaeger:4317");
     const uploaded = unwrap(container("t-otel-collector").inputs.uploads).map((u: { file: string }) => u.file);
     expect(uploaded).toStrictEqual(["/etc/otelcol/config.yaml"]);
   });
@@ -61,9 +61,9 @@ describe("TracingStack on Docker", () => {
     expect(recorder.one("docker:index/volume:Volume", "t-tempo-data").opts?.retainOnDelete).toBe(true);
     expect((yaml.load(stack.backendConfigText) as any).compactor.compaction.block_retention).toBe("336h");
     const collector = yaml.load(stack.collectorConfigText) as any;
-    expect(collector.exporters["otlp/backend"].endpoint).toBe("tempo:4317");
+    expect(collector.exporters["otlp_grpc/backend"].endpoint).toBe("tempo:4317");
     expect(collector.processors.tail_sampling.policies[2].probabilistic.sampling_percentage).toBe(20);
-    expect(collector.exporters["otlphttp/loki"].endpoint).toBe("http://loki:3100/otlp");
+    expect(collector.exporters["otlp_http/loki"].endpoint).toBe("http://loki:3100/otlp");
     expect(stack.scrapeJobs[2]).toStrictEqual({ kind: "targets", name: "tempo", endpoint: { kind: "static", targets: ["tempo:3200"] } });
     expect(stack.correlations.prometheus.exemplarTraceIdDestinations[0].datasourceUid).toBe("traces");
   });

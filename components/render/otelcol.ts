@@ -27,6 +27,15 @@ export interface CollectorRenderOptions {
   lokiOtlpEndpoint?: string;
 }
 
+/**
+ * Component ids. Collector 0.144 renamed the OTLP exporters (`otlp` → `otlp_grpc`, `otlphttp` →
+ * `otlp_http`) and contrib renamed the connector (`spanmetrics` → `span_metrics`); the pinned 0.161
+ * still takes the old names as deprecated aliases, with a warning at every start.
+ */
+const SPANMETRICS_CONNECTOR = "span_metrics";
+const BACKEND_EXPORTER = "otlp_grpc/backend";
+const LOKI_EXPORTER = "otlp_http/loki";
+
 /** The processors every pipeline starts and ends with: memory_limiter first (refuse before OOM), batch last. */
 const FIRST = "memory_limiter";
 const LAST = "batch";
@@ -42,16 +51,16 @@ const LAST = "batch";
  */
 export function renderCollectorConfig(opts: CollectorRenderOptions): string {
   const sampling = opts.tailSampling?.enabled ? opts.tailSampling : undefined;
-  const backendExporter = "otlp/backend";
+  const backendExporter = BACKEND_EXPORTER;
   const pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> = {
     traces: {
       receivers: ["otlp", "zipkin"],
       processors: [FIRST, LAST],
-      exporters: sampling ? ["spanmetrics", "forward/sampling"] : ["spanmetrics", backendExporter],
+      exporters: sampling ? [SPANMETRICS_CONNECTOR, "forward/sampling"] : [SPANMETRICS_CONNECTOR, backendExporter],
     },
     ...(sampling ? { "traces/sampled": { receivers: ["forward/sampling"], processors: [FIRST, "tail_sampling", LAST], exporters: [backendExporter] } } : {}),
-    metrics: { receivers: ["otlp", "spanmetrics"], processors: [FIRST, LAST], exporters: ["prometheus"] },
-    ...(opts.lokiOtlpEndpoint ? { logs: { receivers: ["otlp"], processors: [FIRST, LAST], exporters: ["otlphttp/loki"] } } : {}),
+    metrics: { receivers: ["otlp", SPANMETRICS_CONNECTOR], processors: [FIRST, LAST], exporters: ["prometheus"] },
+    ...(opts.lokiOtlpEndpoint ? { logs: { receivers: ["otlp"], processors: [FIRST, LAST], exporters: [LOKI_EXPORTER] } } : {}),
   };
   const config = {
     extensions: { health_check: { endpoint: `0.0.0.0:${OTELCOL_PORTS.health}` } },
@@ -67,7 +76,7 @@ export function renderCollectorConfig(opts: CollectorRenderOptions): string {
       batch: { send_batch_size: 8192, timeout: "5s" },
     },
     connectors: {
-      spanmetrics: {
+      [SPANMETRICS_CONNECTOR]: {
         namespace: SPANMETRICS.namespace,
         // Seconds, Prometheus' base unit, as every other latency histogram the dashboards read.
         histogram: { unit: "s", explicit: { buckets: ["5ms", "10ms", "25ms", "50ms", "100ms", "250ms", "500ms", "1s", "2500ms", "5s", "10s"] } },
@@ -88,7 +97,7 @@ export function renderCollectorConfig(opts: CollectorRenderOptions): string {
         enable_open_metrics: true,
         resource_to_telemetry_conversion: { enabled: false },
       },
-      ...(opts.lokiOtlpEndpoint ? { "otlphttp/loki": { endpoint: opts.lokiOtlpEndpoint, tls: { insecure: true } } } : {}),
+      ...(opts.lokiOtlpEndpoint ? { [LOKI_EXPORTER]: { endpoint: opts.lokiOtlpEndpoint, tls: { insecure: true } } } : {}),
     },
     service: {
       extensions: ["health_check"],
