@@ -109,8 +109,13 @@ function* series(dayStart: number): Generator<Series> {
   ] as const) {
     for (const l of hosts) yield { name: n, labels: { ...l, device: "eth0" }, value: counter(r, rate) };
   }
-  // HTTP services: requests by status (under the label the dashboard and rules read) and a latency histogram, `job` = service.
-  const services = Array.from({ length: SERVICES }, (_, s) => ({ job: `svc-${String(s).padStart(2, "0")}`, instance: `svc-${String(s).padStart(2, "0")}:8080` }));
+  // HTTP services: requests by status (under the label the dashboard and rules read) and a latency
+  // histogram, each service under its `service` label as Prometheus gives it: half are monitored
+  // (`job` = service), half found by discovery (all in the job `discovered`).
+  const services = Array.from({ length: SERVICES }, (_, s) => {
+    const name = `svc-${String(s).padStart(2, "0")}`;
+    return { job: s % 2 === 0 ? name : "discovered", service: name, instance: `${name}:8080` };
+  });
   for (const l of services) for (const [code, rate] of [["200", 50], ["404", 2], ["500", 0.5]] as const) yield { name: "http_requests_total", labels: { ...l, [STATUS_LABEL]: code }, value: counter(r, rate) };
   const buckets = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf"];
   for (const l of services) {
@@ -229,7 +234,7 @@ async function variableValues(dashboard: Record<string, any>, base: string, star
  * after the rules recording them.
  */
 function backfillPasses(): RecordingRule[][] {
-  // Several rules may record one name (the per-job quantiles, one per `quantile` label): a name is
+  // Several rules may record one name (the per-service quantiles, one per `quantile` label): a name is
   // needed, and done, with all of its rules.
   const rules = ruleGroups().flatMap((g) => g.rules.flatMap((r) => (isAlert(r) ? [] : [r])));
   const recorded = new Set(rules.map((r) => r.record));

@@ -36,6 +36,12 @@ export interface GrafanaStackArgs {
    * this REPLACES the existing Grafana's tree.
    */
   alerting?: { config: AlertingConfig; secrets: pulumi.Input<AlertingSecrets> };
+  /**
+   * The dashboards to push, already planned and validated for these datasources (`ObservabilityStack`
+   * does so with `validateStack` before it registers anything). Default: planned here from
+   * `datasources` and `grafana.dashboardsDir` (`planDashboards`), before this component is registered.
+   */
+  dashboardPlan?: DashboardPlan;
 }
 
 /**
@@ -84,7 +90,7 @@ export class GrafanaStack extends pulumi.ComponentResource {
     const datasourcePlan = grafanaDatasources(args.datasources ?? {});
     let dashboardPlan: DashboardPlan;
     try {
-      dashboardPlan = planDashboards({
+      dashboardPlan = args.dashboardPlan ?? planDashboards({
         datasourceUids: datasourcePlan.map((d) => d.uid),
         tracesBackend: args.datasources?.tracesBackend,
         dashboardsDir: cfg.dashboardsDir,

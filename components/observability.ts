@@ -11,11 +11,10 @@ import { DockerPlatform } from "./platform/docker";
 import { KubernetesPlatform } from "./platform/kubernetes";
 import { Platform, ScrapeEndpoint, WorkloadSpec } from "./platform/types";
 import { PrometheusStack } from "./prometheus";
-import { CUSTOM_RULES_FILE, CustomRule, renderCustomRules } from "./render/custom-rules";
 import { ScrapeJob } from "./render/prometheus";
-import { renderRuleFiles } from "./render/rules";
 import { renderServiceRules, SERVICE_RULES_FILE } from "./render/service-rules";
 import { TracingStack } from "./tracing";
+import { validateStack } from "./validate-stack";
 import { withoutDebugStackTraces } from "./platform/stack-traces";
 
 export interface ObservabilityStackArgs {
@@ -54,8 +53,10 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate first: a bad config must fail before any resource, this one included, is registered.
+    // The schema and the cross-field rules, then what needs the disk and the rendered files.
     const secrets = args.secrets ?? {};
     const config = parseStackConfig(args.config as Record<string, unknown>, presentSecrets(secrets));
+    const checked = validateStack(config);
     super("observability:index:ObservabilityStack", name, {}, opts);
     this.config = config;
     const stackName = config.name ?? `obs-${pulumi.getStack()}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
@@ -139,7 +140,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       scrapeTargets: config.scrapeTargets,
       postgresDsn: secrets.postgresDsn,
       redisPassword: secrets.redisPassword,
-      ruleFiles: ruleFilesOf(config, services),
+      // The stack's rules (with the configured thresholds) and the user's, known now; the services' at seal.
+      ruleFiles: { ...checked.ruleFiles, [SERVICE_RULES_FILE]: services.apply((list) => renderServiceRules(list, thresholdsOf(config.rules))) },
       alertmanagers,
       extraJobs,
       // Grafana is built after Prometheus (it needs Prometheus' address); its job joins late.
@@ -161,6 +163,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           tracesBackend: this.tracing?.backend,
           alertmanagerUrl: this.alerting ? `http://${this.alerting.address}` : undefined,
         },
+        // Planned and validated by validateStack, before anything was registered.
+        dashboardPlan: checked.dashboardPlan,
         // The one routing definition, so Grafana-managed alerts route like Alertmanager's.
         alerting: this.alerting ? { config: config.alerting, secrets: pulumi.output(secrets.alertingSecrets ?? {}) as pulumi.Output<Record<string, string>> } : undefined,
       }, { parent: this }));
@@ -216,20 +220,6 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 function presentSecrets(secrets: StackSecrets): PresentSecrets {
   const names = Object.entries(secrets).filter(([, v]) => v !== undefined).map(([k]) => k);
   return { names, alertingKeys: Object.keys(secrets.alertingSecrets ?? {}) };
-}
-
-/**
- * The stack's rule files (rendered with the configured thresholds), the user's rules, and the
- * monitored services' SLO rules; the stack-wide SLO group leaves those services to their own.
- */
-function ruleFilesOf(config: StackConfig, services: pulumi.Output<ServiceSpec[]>): Record<string, pulumi.Input<string>> {
-  const t = thresholdsOf(config.rules);
-  const files: Record<string, pulumi.Input<string>> = renderRuleFiles(t);
-  // Without Alertmanager its own alerts have nothing to watch.
-  if (!config.alertmanager.enabled) delete files["alertmanager.yml"];
-  if (config.rules.custom.length > 0) files[CUSTOM_RULES_FILE] = renderCustomRules(config.rules.custom as CustomRule[]);
-  files[SERVICE_RULES_FILE] = services.apply((list) => renderServiceRules(list, t));
-  return files;
 }
 
 /** A monitored service's scrape job; its targets carry `service` (and `team`) labels. */

@@ -197,13 +197,12 @@ describe("metric names the dashboards use", () => {
       "container_spec_memory_limit_bytes",
       "container_start_time_seconds",
     ]);
-    // The raw counter only in the service variable (label values, not a query over time).
+    // Recorded series only, per service: the service variable too lists the services with a recorded rate.
     expect(names("obs-http-red")).toEqual([
-      "http_requests_total",
-      "job:http_errors:ratio_rate5m",
-      "job:http_requests:rate5m",
-      "job_quantile:http_request_duration_seconds:histogram_quantile",
-      "job_status:http_requests:rate5m",
+      "service:http_errors:ratio_rate5m",
+      "service:http_requests:rate5m",
+      "service_quantile:http_request_duration_seconds:histogram_quantile",
+      "service_status:http_requests:rate5m",
     ]);
     expect(names("obs-traces")).toEqual(["traces_span_metrics_calls_total", "traces_span_metrics_duration_seconds_bucket"]);
     expect(names("obs-alerts")).toEqual(["ALERTS", "alertmanager_alerts", "alertmanager_notifications_failed_total", "alertmanager_notifications_total"]);
@@ -272,19 +271,32 @@ describe("host dashboard", () => {
 
 describe("HTTP RED dashboard", () => {
   const json = tempo.find((d) => d.uid === "obs-http-red")!.build();
-  const QUANTILE = "job_quantile:http_request_duration_seconds:histogram_quantile";
+  const QUANTILE = "service_quantile:http_request_duration_seconds:histogram_quantile";
 
   it("shows the slowest selected service's recorded quantiles, and says so in the titles", () => {
     // max() over each service's own quantile: one series per service, not a quantile over every bucket of every service.
     const latency = extractQueries(json).filter((q) => q.location.includes("latency") || q.location.includes("Latency"));
     expect(latency.map((q) => [q.location, q.expr])).toEqual([
-      [`panel "p95 latency, slowest service" query A`, `max(${QUANTILE}{job=~"$service", quantile="0.95"})`],
-      [`panel "p99 latency, slowest service" query A`, `max(${QUANTILE}{job=~"$service", quantile="0.99"})`],
-      [`panel "Latency p50 / p95 / p99, slowest service" query A`, `max(${QUANTILE}{job=~"$service", quantile="0.5"})`],
-      [`panel "Latency p50 / p95 / p99, slowest service" query B`, `max(${QUANTILE}{job=~"$service", quantile="0.95"})`],
-      [`panel "Latency p50 / p95 / p99, slowest service" query C`, `max(${QUANTILE}{job=~"$service", quantile="0.99"})`],
-      [`panel "p99 latency by service" query A`, `topk(10, ${QUANTILE}{job=~"$service", quantile="0.99"})`],
+      [`panel "p95 latency, slowest service" query A`, `max(${QUANTILE}{service=~"$service", quantile="0.95"})`],
+      [`panel "p99 latency, slowest service" query A`, `max(${QUANTILE}{service=~"$service", quantile="0.99"})`],
+      [`panel "Latency p50 / p95 / p99, slowest service" query A`, `max(${QUANTILE}{service=~"$service", quantile="0.5"})`],
+      [`panel "Latency p50 / p95 / p99, slowest service" query B`, `max(${QUANTILE}{service=~"$service", quantile="0.95"})`],
+      [`panel "Latency p50 / p95 / p99, slowest service" query C`, `max(${QUANTILE}{service=~"$service", quantile="0.99"})`],
+      [`panel "p99 latency by service" query A`, `topk(10, ${QUANTILE}{service=~"$service", quantile="0.99"})`],
     ]);
+  });
+
+  it("selects and groups services by their service label, never by job (every discovered service shares the job `discovered`)", () => {
+    const variable = (json.templating?.list ?? []).find((v) => v.name === "service") as unknown as { query: unknown };
+    expect(JSON.stringify(variable.query)).toContain("label_values(service:http_requests:rate5m, service)");
+    const queries = extractQueries(json).filter((q) => q.language === "promql");
+    expect(queries.filter((q) => /\bjob\b/.test(q.expr)).map((q) => q.location)).toEqual([]);
+    const panels = queries.filter((q) => q.location.startsWith("panel "));
+    expect(panels.length).toBeGreaterThan(5);
+    expect(panels.filter((q) => !q.expr.includes('service=~"$service"')).map((q) => q.location)).toEqual([]);
+    const legends = (json.panels ?? []).flatMap((p) => (p.targets ?? []) as Array<{ legendFormat?: string }>).map((t) => t.legendFormat).filter((l) => l !== undefined);
+    expect(legends.filter((l) => l!.includes("{{job}}"))).toEqual([]);
+    expect(legends).toContain("{{service}}");
   });
 
   it("reads only quantiles that a rule records", () => {

@@ -1,12 +1,15 @@
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { defaultThresholds } from "../components/render/rules";
-import type { HttpQuantile } from "../components/render/rules-http";
+import { RED_WINDOW, type HttpQuantile } from "../components/render/rules-http";
 import { Dashboard, FOLDERS, buildDashboard, newDashboard, promQuery as q, promVariable, statPanel, timeseriesPanel } from "./common";
 
 /**
  * RED (rate, errors, duration) of HTTP services instrumented with the usual client-library
  * metrics `http_requests_total` and `http_request_duration_seconds` (prom-client, express-prom-bundle).
- * A service is a scrape `job`: every instrumented service has one, whatever its own labels are.
+ * A service is its `service` label, which every monitored service carries however it is found
+ * (static targets, a Kubernetes selector, Docker labels, pod annotations: `SERVICE_LABEL` in
+ * components/render/prometheus.ts), the label the SLO alerts and runbooks name it by. Not its
+ * `job`: every service found by discovery shares the job `discovered`.
  */
 
 /**
@@ -15,7 +18,7 @@ import { Dashboard, FOLDERS, buildDashboard, newDashboard, promQuery as q, promV
  */
 export const STATUS_LABEL = defaultThresholds.httpStatusLabel;
 
-const sel = `job=~"$service"`;
+const sel = `service=~"$service"`;
 
 /**
  * Per-service panels draw at most this many services: the busiest, slowest or most failing of the
@@ -26,12 +29,18 @@ const sel = `job=~"$service"`;
 export const TOP_SERVICES = 10;
 
 /** Said on every panel: recorded series have a fixed window, unlike `$__rate_interval`. */
-const RECORDED = "From the per-job recording rules of rules/http-red.yml, evaluated with a fixed 5-minute rate window (Grafana's $__rate_interval cannot be used in a rule).";
+const RECORDED = "From the per-service recording rules of rules/http-red.yml and rules/http-slo.yml, evaluated with a fixed 5-minute rate window (Grafana's $__rate_interval cannot be used in a rule).";
 const TOP = `Shows the ${TOP_SERVICES} services that rank highest at each point in time when more are selected.`;
 
-const requests = `job:http_requests:rate5m{${sel}}`;
+/** The recorded series the panels read, all per `service` at the one window `RED_WINDOW`. */
+const REQUESTS = `service:http_requests:rate${RED_WINDOW}`;
+const ERRORS = `service:http_errors:ratio_rate${RED_WINDOW}`;
+const BY_STATUS = `service_${STATUS_LABEL}:http_requests:rate${RED_WINDOW}`;
+const QUANTILES = "service_quantile:http_request_duration_seconds:histogram_quantile";
+
+const requests = `${REQUESTS}{${sel}}`;
 /** Each selected service's own latency quantile `q`, recorded from its buckets: only the recorded quantiles type-check. */
-const perService = (q: HttpQuantile) => `job_quantile:http_request_duration_seconds:histogram_quantile{${sel}, quantile="${q}"}`;
+const perService = (q: HttpQuantile) => `${QUANTILES}{${sel}, quantile="${q}"}`;
 /**
  * The slowest selected service's quantile `q` at each point in time; with one selected, its own.
  * Not the quantile of all their requests together: that is a histogram_quantile over every bucket of
@@ -52,7 +61,8 @@ export const http: Dashboard = {
     buildDashboard(
       newDashboard(http.uid, http.title, ["applications", "red"])
         .description("Request rate, error ratio and latency of every service exporting http_requests_total.")
-        .withVariable(promVariable("service", "label_values(http_requests_total, job)"))
+        // The services with a recorded request rate: one series each, not every raw series of every instance.
+        .withVariable(promVariable("service", `label_values(${REQUESTS}, service)`))
         .withRow(new RowBuilder("Summary"))
         .withPanel(statPanel({ title: "Requests", unit: "reqps", description: RECORDED, query: q(`sum(${requests})`) }))
         .withPanel(
@@ -61,7 +71,7 @@ export const http: Dashboard = {
             unit: "percentunit",
             description: RECORDED,
             // No 5xx series at all is 0%, not "no data".
-            query: q(`(sum(job_${STATUS_LABEL}:http_requests:rate5m{${sel}, ${STATUS_LABEL}=~"5.."}) or vector(0)) / sum(${requests})`),
+            query: q(`(sum(${BY_STATUS}{${sel}, ${STATUS_LABEL}=~"5.."}) or vector(0)) / sum(${requests})`),
             steps: [{ value: null, color: "green" }, { value: 0.01, color: "orange" }, { value: 0.05, color: "red" }],
           }),
         )
@@ -89,7 +99,7 @@ export const http: Dashboard = {
             title: "Request rate",
             unit: "reqps",
             description: `${TOP} ${RECORDED}`,
-            queries: [q(`topk(${TOP_SERVICES}, ${requests})`, "{{job}}")],
+            queries: [q(`topk(${TOP_SERVICES}, ${requests})`, "{{service}}")],
           }),
         )
         .withPanel(
@@ -98,7 +108,7 @@ export const http: Dashboard = {
             unit: "percentunit",
             min: 0,
             description: `${TOP} ${RECORDED}`,
-            queries: [q(`topk(${TOP_SERVICES}, job:http_errors:ratio_rate5m{${sel}})`, "{{job}}")],
+            queries: [q(`topk(${TOP_SERVICES}, ${ERRORS}{${sel}})`, "{{service}}")],
           }),
         )
         .withPanel(
@@ -107,7 +117,7 @@ export const http: Dashboard = {
             unit: "reqps",
             stack: true,
             description: RECORDED,
-            queries: [q(`sum by (${STATUS_LABEL}) (job_${STATUS_LABEL}:http_requests:rate5m{${sel}})`, `{{${STATUS_LABEL}}}`)],
+            queries: [q(`sum by (${STATUS_LABEL}) (${BY_STATUS}{${sel}})`, `{{${STATUS_LABEL}}}`)],
           }),
         )
         .withRow(new RowBuilder("Duration"))
@@ -127,7 +137,7 @@ export const http: Dashboard = {
             title: "p99 latency by service",
             unit: "s",
             description: `${TOP} ${RECORDED}`,
-            queries: [q(`topk(${TOP_SERVICES}, ${perService(0.99)})`, "{{job}}")],
+            queries: [q(`topk(${TOP_SERVICES}, ${perService(0.99)})`, "{{service}}")],
           }),
         ),
     ),

@@ -77,12 +77,12 @@ describe("loadUserDashboards", () => {
 
   it("rejects two dashboards with one uid, naming both files", () => {
     const dir = folder({ "a.json": good("same"), "b.js": `exports.dashboard = ${good("same")};` });
-    expect(problems(dir)).toEqual([`dashboard uid "same" is used by both ${path.join(dir, "a.json")} and ${path.join(dir, "b.js")}`]);
+    expect(problems(dir)).toEqual([`${path.join(dir, "b.js")}: dashboard uid "same" is already used by ${path.join(dir, "a.json")}; give each dashboard a uid of its own`]);
   });
 
   it("rejects a uid a built-in dashboard has", () => {
     const dir = folder({ "host.json": good("obs-host") });
-    expect(problems(dir)).toEqual([`dashboard uid "obs-host" is used by both the built-in dashboard "Host (node-exporter)" and ${path.join(dir, "host.json")}`]);
+    expect(problems(dir)).toEqual([`${path.join(dir, "host.json")}: dashboard uid "obs-host" is already used by the built-in dashboard "Host (node-exporter)"; give each dashboard a uid of its own`]);
   });
 
   it("rejects a datasource uid the stack does not have, naming the panel and listing the valid uids", () => {

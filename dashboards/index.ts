@@ -13,7 +13,7 @@ import { probes } from "./probes";
 import { redis } from "./redis";
 import { stackHealth } from "./stack-health";
 import { TracesBackend, tracesDashboard } from "./traces";
-import { checkDatasources, duplicateUids } from "./validate";
+import { checkDatasources } from "./validate";
 
 export { DATASOURCE_UIDS, FOLDERS } from "./common";
 export type { Dashboard } from "./common";
@@ -87,8 +87,13 @@ export function loadUserDashboards(dir: string, opts: LoadOptions = {}): UserDas
     const title = typeof json.title === "string" ? json.title : uid;
     loaded.push({ uid, title, folder: opts.folder ?? "Custom", source, build: () => structuredClone(json) as unknown as ReturnType<Dashboard["build"]> });
   }
-  const builtIn = (opts.builtIn ?? allDashboards()).map((d) => ({ uid: d.uid, source: `the built-in dashboard "${d.title}"` }));
-  problems.push(...duplicateUids([...builtIn, ...loaded.map((d) => ({ uid: d.uid, source: d.source }))]));
+  // A uid already taken (by a built-in dashboard or an earlier file): the file comes first, as in every other problem.
+  const taken = new Map((opts.builtIn ?? allDashboards()).map((d) => [d.uid, `the built-in dashboard "${d.title}"`]));
+  for (const d of loaded) {
+    const first = taken.get(d.uid);
+    if (first !== undefined) problems.push(`${d.source}: dashboard uid "${d.uid}" is already used by ${first}; give each dashboard a uid of its own`);
+    else taken.set(d.uid, d.source);
+  }
   if (problems.length > 0) throw new DashboardLoadError(problems);
   return loaded;
 }

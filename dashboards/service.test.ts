@@ -18,6 +18,6 @@ describe("serviceDashboard", () => {
     expect(validateDashboard(d.json)).toStrictEqual([]);
     const names = variableNames(d.json);
     const first = extractQueries(d.json).find((q) => q.expr.includes("$service"))!;
-    expect(substituteVariables(first.expr, names, { service: "checkout" })).toContain('job=~"checkout"');
+    expect(substituteVariables(first.expr, names, { service: "checkout" })).toContain('service=~"checkout"');
   });
 });

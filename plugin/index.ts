@@ -17,6 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ObservabilityStackConfig } from "../components/config/args.generated";
 import { configPath, parseStackConfig, PresentSecrets, StackSecrets } from "../components/config/load";
 import { ObservabilityStack as Stack } from "../components/observability";
+import { validateStack } from "../components/validate-stack";
 
 export interface ObservabilityStackArgs {
   /**
@@ -51,7 +52,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything is checked before this component is registered, as the library does for itself.
     const { config, secrets, present } = stackArgs(args);
-    parseStackConfig({ ...config }, present);
+    validateStack(parseStackConfig({ ...config }, present));
     super("observability:index:ObservabilityStack", name, {}, opts);
 
     const stack = new Stack(name, { config, secrets }, { parent: this });

@@ -88,6 +88,12 @@ describe("stack config", () => {
     ["two Alertmanager replicas too many", docker({ alertmanager: { replicas: 9 } }), [], "observability:alertmanager.replicas must be a whole number from 1 to 5"],
     ["a group interval a clustered Alertmanager cannot honour", docker({ alertmanager: { replicas: 2 }, alerting: { route: { routes: [{ matchers: ['severity="critical"'], groupInterval: "10s" }] } } }), [], 'observability:alerting.route.routes[0].groupInterval: "10s" must be longer than Alertmanager\'s 15s peer timeout when alertmanager.replicas is 2, or a replica can re-send a resolved alert as firing (e.g. 1m)'],
     ["an object where a list belongs", docker({ scrapeTargets: { job: "api" } }), [], "observability:scrapeTargets must be an array, not an object"],
+    // Checks that ran only at registration before (issue 13): now at preview, path named.
+    ["an evaluation interval longer than the shortest for", docker({ prometheus: { evaluationInterval: "1m" } }), [], 'observability:prometheus.evaluationInterval: 1m is longer than the shortest "for" of the rules (ServiceDown: 15s in rules/targets.yml); alerts are evaluated only every 1m, so ServiceDown would fire after 1m, not 15s: use 15s or less'],
+    ["a memory request above its limit", docker({ alertmanager: { resources: { requests: { cpu: "25m", memory: "512Mi" }, limits: { cpu: "250m", memory: "256Mi" } } } }), [], 'observability:alertmanager.resources.requests.memory: "512Mi" is more than limits.memory ("256Mi"); a request cannot exceed its limit'],
+    ["a CPU request above its limit", docker({ tracing: { resources: { collector: { requests: { cpu: "1500m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } } } } }), [], 'observability:tracing.resources.collector.requests.cpu: "1500m" is more than limits.cpu ("1"); a request cannot exceed its limit'],
+    ["a memory reservation below Docker's minimum", docker({ exporters: { blackbox: { resources: { requests: { cpu: "20m", memory: "5Mi" }, limits: { cpu: "200m", memory: "64Mi" } } } } }), [], 'observability:exporters.blackbox.resources.requests.memory: "5Mi" is below Docker\'s minimum of 6Mi (e.g. 64Mi)'],
+    ["a memory quantity with an upper-case k", docker({ prometheus: { resources: { requests: { cpu: "250m", memory: "512K" }, limits: { cpu: "1", memory: "2Gi" } } } }), [], 'observability:prometheus.resources.requests.memory: "512K" is not a positive storage size (e.g. 10Gi, 500Mi)'],
   ])("rejects %s", (_name, raw, secrets, message) => {
     expect(errorsOf(raw, secrets)).toStrictEqual([message]);
   });
@@ -106,6 +112,38 @@ describe("stack config", () => {
     expect(() => parseStackConfig(docker({ prometheus: { retention: "1x", retentionSize: "big" } }), given())).toThrow(
       /^invalid stack configuration \(2 problems\):\n  - observability:prometheus.retention: "1x" is not a duration/,
     );
+  });
+
+  it("names both Docker minimum problems of one workload at once", () => {
+    expect(errorsOf(docker({ grafana: { resources: { requests: { cpu: "100m", memory: "1Mi" }, limits: { cpu: "1", memory: "5Mi" } } } }))).toStrictEqual([
+      'observability:grafana.resources.requests.memory: "1Mi" is below Docker\'s minimum of 6Mi (e.g. 64Mi)',
+      'observability:grafana.resources.limits.memory: "5Mi" is below Docker\'s minimum of 6Mi (e.g. 64Mi)',
+    ]);
+  });
+
+  it("leaves Docker's memory minimum to the workloads Docker runs", () => {
+    const tiny = { requests: { cpu: "10m", memory: "1Mi" }, limits: { cpu: "10m", memory: "1Mi" } };
+    // On Kubernetes; a disabled exporter; kube-state-metrics, which runs on Kubernetes only; an existing Grafana.
+    expect(() => parseStackConfig({ platform: "kubernetes", grafana: { url: "https://grafana.example.com" }, prometheus: { resources: tiny } }, given())).not.toThrow();
+    expect(() => parseStackConfig(docker({ exporters: { postgres: { resources: tiny }, kubeStateMetrics: { resources: tiny } } }), given())).not.toThrow();
+    expect(() => parseStackConfig(docker({ grafana: { mode: "existing", url: "https://grafana.example.com", resources: tiny } }), given(["grafanaToken"]))).not.toThrow();
+    // 6Mi exactly, and Kubernetes' lower-case k.
+    expect(() => parseStackConfig(docker({ prometheus: { resources: { requests: { cpu: "1", memory: "6144k" }, limits: { cpu: "1", memory: "6Mi" } } } }), given())).not.toThrow();
+  });
+
+  it("accepts an evaluation interval up to the shortest for of the rules it renders", () => {
+    expect(() => parseStackConfig(docker({ prometheus: { evaluationInterval: "15s" } }), given())).not.toThrow();
+    // ServiceDown waits 1m: then 30s is short enough unless a user rule is shorter still.
+    const slower = { thresholds: { serviceDownFor: "1m" } };
+    const next = errorsOf(docker({ prometheus: { evaluationInterval: "10m" }, rules: slower }));
+    expect(next).toHaveLength(1);
+    expect(next[0]).toMatch(/^observability:prometheus\.evaluationInterval: 10m is longer than the shortest "for" of the rules \(\w+: \d+[sm] in rules\/[\w-]+\.yml\)/);
+    expect(next[0]).not.toContain("ServiceDown: 15s");
+    const fast = { alert: "Fast", expr: "up == 0", for: "5s", severity: "critical", summary: "s", description: "d", runbookUrl: "https://runbooks.example.com/fast" };
+    expect(errorsOf(docker({ rules: { custom: [fast] }, prometheus: { evaluationInterval: "10s" } }))).toStrictEqual([
+      'observability:prometheus.evaluationInterval: 10s is longer than the shortest "for" of the rules (Fast: 5s in rules/custom.yml); alerts are evaluated only every 10s, so Fast would fire after 10s, not 5s: use 5s or less, or lengthen rules.custom[0].for',
+    ]);
+    expect(() => parseStackConfig(docker({ rules: { custom: [{ ...fast, for: "15s" }] } }), given())).not.toThrow();
   });
 
   it("does not publish the same port twice on Kubernetes, where host ports do not exist", () => {

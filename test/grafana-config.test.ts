@@ -7,7 +7,7 @@ import { datasourceReferences } from "../dashboards/validate";
 import { grafanaHostPortClaims, grafanaIssues, grafanaSchema } from "../components/config/grafana";
 import { configPath } from "../components/config/load";
 import { grafanaEnv, grafanaSpec } from "../components/grafana-workloads";
-import { folderUid, grafanaDatasources, planDashboards } from "../components/render/grafana";
+import { checkDashboards, folderUid, grafanaDatasources, planDashboards } from "../components/render/grafana";
 import { images } from "../components/versions";
 
 const ALL_URLS = {
@@ -182,6 +182,23 @@ describe("dashboards to push", () => {
   it("adds the user's dashboards in the Custom folder", () => {
     const plan = planDashboards({ datasourceUids: ["prometheus"], dashboardsDir: "test/fixtures/dashboards/user" });
     expect(plan.dashboards.filter((d) => d.folder === "Custom").map((d) => d.uid)).toStrictEqual(["team-checkout", "team-api"]);
+  });
+
+  it("returns the user's folder's problems apart from the built-in dashboards', each naming its file", () => {
+    const dir = path.join(tmp, "two-problems");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "a.json"), JSON.stringify({ uid: "obs-host", title: "A" }));
+    fs.writeFileSync(path.join(dir, "b.json"), JSON.stringify({ title: "B" }));
+    const { plan, problems } = checkDashboards({ datasourceUids: ["prometheus"], dashboardsDir: dir });
+    expect(problems).toStrictEqual({
+      builtIn: [],
+      user: [
+        `${path.join(dir, "b.json")}: dashboard has no "uid" (give it a stable uid: links and bookmarks depend on it)`,
+        `${path.join(dir, "a.json")}: dashboard uid "obs-host" is already used by the built-in dashboard "Host (node-exporter)"; give each dashboard a uid of its own`,
+      ],
+    });
+    expect(plan.dashboards.filter((d) => d.folder === "Custom")).toStrictEqual([]);
+    expect(() => planDashboards({ datasourceUids: ["prometheus"], dashboardsDir: dir })).toThrow(DashboardLoadError);
   });
 
   it("rejects a user dashboard whose query does not parse", () => {

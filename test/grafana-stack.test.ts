@@ -18,6 +18,7 @@ import { DockerPlatform } from "../components/platform/docker";
 import { KubernetesPlatform } from "../components/platform/kubernetes";
 import { Platform } from "../components/platform/types";
 import { renderGrafanaContactPoints, renderGrafanaMuteTimings, renderGrafanaPolicy } from "../components/render/alertmanager";
+import { planDashboards } from "../components/render/grafana";
 import { datasourceReferences } from "../dashboards/validate";
 
 const T = {
@@ -321,7 +322,7 @@ describe("GrafanaStack with the user's dashboards", () => {
 
   it.each<[string, Record<string, string>, (dir: string) => string]>([
     ["a file that is not valid JSON", { "broken.json": '{\n  "uid": "mine",\n}\n' }, (dir) => `${dir}/broken.json: not valid JSON: unexpected "}" at line 3, column 1`],
-    ["a uid a built-in dashboard has", { "host.json": JSON.stringify({ uid: "obs-host", title: "My host" }) }, (dir) => `dashboard uid "obs-host" is used by both the built-in dashboard "Host (node-exporter)" and ${dir}/host.json`],
+    ["a uid a built-in dashboard has", { "host.json": JSON.stringify({ uid: "obs-host", title: "My host" }) }, (dir) => `${dir}/host.json: dashboard uid "obs-host" is already used by the built-in dashboard "Host (node-exporter)"; give each dashboard a uid of its own`],
     [
       "a datasource uid the stack does not create",
       { "old.json": JSON.stringify({ uid: "mine", title: "Mine", panels: [{ title: "P", datasource: { uid: "prom-old", type: "prometheus" }, targets: [{ refId: "A", expr: "up" }] }] }) },
@@ -333,6 +334,15 @@ describe("GrafanaStack with the user's dashboards", () => {
     recorder.reset();
     expect(() => build(platform, { dashboardsDir: dir })).toThrow(new Error(`grafana: dashboards are not valid, nothing was pushed:\n  - ${problem(dir)}`));
     expect(recorder.resources).toStrictEqual([]);
+  });
+
+  it("pushes a plan it is given (validated by the caller) without planning again", async () => {
+    const plan = planDashboards({ datasourceUids: ["prometheus", "loki", "traces", "alertmanager"], tracesBackend: "jaeger", dashboardsDir: "test/fixtures/dashboards/user" });
+    // The folder is not read again: a folder that does not exist does not matter.
+    const stack = build(docker(), { dashboardsDir: path.join(tmp, "gone") }, { dashboardPlan: plan });
+    await settle();
+    expect(stack.dashboardPlan).toBe(plan);
+    expect(recorder.byType(T.dashboard).map((r) => JSON.parse(unwrap(r.inputs).configJson).uid).sort()).toStrictEqual(plan.dashboards.map((d) => d.uid).sort());
   });
 
   it("rejects a user dashboard reading the traces datasource when tracing is off", () => {

@@ -77,6 +77,42 @@ describe("renderPrometheusConfig", () => {
     ]));
   });
 
+  it("gives a discovered container its service: prometheus.io/service, else its Compose service, else its name", () => {
+    const cfg = parse({ ...base, jobs: [{ kind: "discovery", name: "discovered", discovery: { kind: "docker", host: "tcp://docker-socket-proxy:2375" } }] });
+    // In order: each later rule that finds its label set replaces what an earlier one gave.
+    expect(cfg.scrape_configs[0].relabel_configs.filter((r: any) => r.target_label === "service")).toStrictEqual([
+      { source_labels: ["__meta_docker_container_name"], regex: "/?(.+)", target_label: "service" },
+      { source_labels: ["__meta_docker_container_label_com_docker_compose_service"], regex: "(.+)", target_label: "service" },
+      { source_labels: ["__meta_docker_container_label_prometheus_io_service"], regex: "(.+)", target_label: "service" },
+    ]);
+  });
+
+  it("gives a discovered pod its service: prometheus.io/service, else app.kubernetes.io/name, else app, else its container's name", () => {
+    const cfg = parse({ ...base, jobs: [{ kind: "discovery", name: "discovered", discovery: { kind: "kubernetes" } }] });
+    expect(cfg.scrape_configs[0].relabel_configs.filter((r: any) => r.target_label === "service")).toStrictEqual([
+      { source_labels: ["__meta_kubernetes_pod_container_name"], regex: "/?(.+)", target_label: "service" },
+      { source_labels: ["__meta_kubernetes_pod_label_app"], regex: "(.+)", target_label: "service" },
+      { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], regex: "(.+)", target_label: "service" },
+      { source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_service"], regex: "(.+)", target_label: "service" },
+    ]);
+  });
+
+  it("labels a selected service's pods and a static job's targets with the labels given (service among them)", () => {
+    const labels = { service: "cart", team: "shop" };
+    const cfg = parse({
+      ...base,
+      jobs: [
+        { kind: "kubernetes-selector", name: "cart", namespace: "shop", selector: { app: "cart" }, portName: "metrics", labels },
+        { kind: "targets", name: "search", endpoint: { kind: "static", targets: ["search:9000"] }, labels: { service: "search" } },
+      ],
+    });
+    expect(cfg.scrape_configs[0].relabel_configs.slice(-2)).toStrictEqual([
+      { target_label: "service", replacement: "cart" },
+      { target_label: "team", replacement: "shop" },
+    ]);
+    expect(cfg.scrape_configs[1].static_configs).toStrictEqual([{ targets: ["search:9000"], labels: { service: "search" } }]);
+  });
+
   it("scrapes the kubelet's cAdvisor through the API server with the ServiceAccount token", () => {
     const cfg = parse({ ...base, jobs: [{ kind: "kubelet-cadvisor", name: "cadvisor" }] });
     expect(cfg.scrape_configs[0]).toMatchObject({

@@ -31,7 +31,10 @@ describe("committed rule files", () => {
       const parsed = yaml.load(files[`${group.name}.yml`]) as { groups: { name: string }[] };
       expect(parsed.groups.map((g) => g.name)).toEqual([group.name]);
     }
-    expect(Object.keys(files)).toEqual(["targets.yml", "node.yml", "containers.yml", "postgres.yml", "redis.yml", "blackbox.yml", "http-slo.yml", "http-red.yml", "prometheus.yml", "alertmanager.yml"]);
+    expect(Object.keys(files)).toEqual([
+      "targets.yml", "node.yml", "containers.yml", "postgres.yml", "redis.yml", "blackbox.yml", "http-slo.yml", "http-red.yml", "prometheus.yml", "alertmanager.yml",
+      "otel-collector.yml", "jaeger.yml", "tempo.yml", "loki.yml", "alloy.yml", "grafana.yml", "kubernetes.yml", "kubernetes-storage.yml",
+    ]);
   });
 
   it("render the same bytes twice", () => {
@@ -102,7 +105,36 @@ describe("expressions and names", () => {
       "HttpErrorBudgetBurn", "HttpLatencyBudgetBurn",
       "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailures", "PrometheusNotificationsDropped", "PrometheusTsdbCompactionsFailed", "PrometheusStorageNearFull", "PrometheusNotConnectedToAlertmanagers",
       "AlertmanagerFailedNotifications", "AlertmanagerClusterPeersMissing", "AlertmanagerConfigReloadFailed",
+      "OtelCollectorRefusingData", "OtelCollectorExportFailures", "OtelCollectorDroppingData", "OtelCollectorExporterQueueNearFull", "OtelCollectorMemoryLimiterRefusing",
+      "JaegerSpansRefused", "JaegerStorageWriteFailures", "JaegerStorageReadErrors",
+      "TempoSpansDiscarded", "TempoFlushFailures", "TempoCompactionErrors",
+      "LokiRequestErrors", "LokiPushesRateLimited", "LokiRetentionNotRunning", "LokiRulerEvaluationFailures",
+      "AlloyComponentsUnhealthy", "AlloyLogEntriesDropped",
+      "GrafanaDown", "GrafanaRequestErrors", "GrafanaDatasourceErrors", "GrafanaAlertingEvaluationFailures",
+      "KubePodCrashLooping", "KubePodNotReady", "KubeContainerWaiting", "KubeDeploymentReplicasMismatch", "KubeDeploymentRolloutStuck",
+      "KubeStatefulSetReplicasMismatch", "KubeStatefulSetUpdateNotRolledOut", "KubeDaemonSetRolloutStuck", "KubeJobFailed",
+      "KubeNodeNotReady", "KubeNodePressure", "KubeCpuOvercommit", "KubeMemoryOvercommit",
+      "KubePersistentVolumeFillingUp", "KubePersistentVolumeInodesFillingUp",
     ]);
+  });
+});
+
+describe("the HTTP rules' one label for a service", () => {
+  const http = () => ruleGroups().filter((g) => g.name.startsWith("http-")).flatMap((g) => g.rules);
+
+  it("every HTTP rule aggregates by service and never by job: services found by discovery all share the job `discovered`", () => {
+    const rules = http();
+    expect(rules.length).toBeGreaterThan(20);
+    for (const r of rules) {
+      expect({ rule: isAlert(r) ? r.alert : r.record, byJob: /\bjob\b/.test(r.expr) }).toEqual({ rule: isAlert(r) ? r.alert : r.record, byJob: false });
+      for (const [, labels] of r.expr.matchAll(/\bsum by \(([^)]*)\)/g)) expect(labels.split(",").map((l) => l.trim())).toContain("service");
+    }
+  });
+
+  it("every raw series they read must carry a service label", () => {
+    const selectors = http().flatMap((r) => [...r.expr.matchAll(/\b(http_request[a-z_]*)(\{[^}]*\})?\[/g)].map((m) => `${m[1]}${m[2] ?? ""}`));
+    expect(selectors.length).toBeGreaterThan(20);
+    expect(selectors.filter((s) => !s.includes('{service!=""'))).toEqual([]);
   });
 });
 
@@ -125,16 +157,19 @@ describe("custom thresholds", () => {
 
   it("status_code as the status label and an integer latency bound, which Prometheus 3 writes as 1.0", () => {
     const t: RuleThresholds = { ...defaultThresholds, httpStatusLabel: "status_code", latencyThresholdSeconds: 1 };
-    const slo = renderRuleFiles(t)["http-slo.yml"];
-    expect(slo).toContain('rate(http_requests_total{status_code=~"5.."}[5m])');
-    expect(slo).not.toContain("{status=~");
-    expect(slo).toContain('http_request_duration_seconds_bucket{le=~"1|1\\\\.0"}[5m]');
+    const files = renderRuleFiles(t);
+    const slo = files["http-slo.yml"];
+    expect(slo).toContain('rate(http_requests_total{service!="", status_code=~"5.."}[5m])');
+    expect(slo).not.toContain("status=~");
+    expect(slo).toContain('http_request_duration_seconds_bucket{service!="", le=~"1|1\\\\.0"}[5m]');
+    expect(files["http-red.yml"]).toContain('record: service_status_code:http_requests:rate5m\n        expr: sum by (service, status_code) (rate(http_requests_total{service!=""}[5m]))');
   });
 
-  it("custom burn-rate windows get their own recording rules", () => {
+  it("custom burn-rate windows get their own recording rules, beside the RED dashboard's 5m", () => {
     const t: RuleThresholds = { ...defaultThresholds, burnRateWindows: [{ long: "4h", short: "15m", factor: 10, severity: "critical", for: "5m" }] };
     const records = ruleGroups(t).find((g) => g.name === "http-slo")!.rules.flatMap((r) => ("record" in r ? [r.record] : []));
     expect(records).toEqual([
+      "service:http_requests:rate5m", "service:http_errors:ratio_rate5m", "service:http_slow_requests:ratio_rate5m",
       "service:http_requests:rate15m", "service:http_errors:ratio_rate15m", "service:http_slow_requests:ratio_rate15m",
       "service:http_requests:rate4h", "service:http_errors:ratio_rate4h", "service:http_slow_requests:ratio_rate4h",
     ]);

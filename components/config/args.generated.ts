@@ -112,7 +112,7 @@ export interface PrometheusConfig {
   storageSize?: string;
   /** Default scrape interval. Default `15s`. */
   scrapeInterval?: string;
-  /** Rule evaluation interval. Default `15s`. */
+  /** Rule evaluation interval; at most the shortest `for` of the rules the stack loads (ServiceDown's `rules.thresholds.serviceDownFor`, 15s, by default). Default `15s`. */
   evaluationInterval?: string;
   /** Labels on every series and alert leaving this Prometheus (e.g. `cluster: prod`). Default none. */
   externalLabels?: Record<string, string>;
@@ -141,7 +141,7 @@ export interface ResourcesConfig {
 export interface ResourcesRequestsConfig {
   /** A CPU quantity: `250m`, `1`, `0.5`. */
   cpu: string;
-  /** A Kubernetes storage quantity: `10Gi`, `500Mi`. */
+  /** A Kubernetes storage quantity: `10Gi`, `500Mi`, `512M`, `64k` (Kubernetes' suffixes: `k`, not `K`). */
   memory: string;
 }
 
@@ -149,7 +149,7 @@ export interface ResourcesRequestsConfig {
 export interface ResourcesLimitsConfig {
   /** A CPU quantity: `250m`, `1`, `0.5`. */
   cpu: string;
-  /** A Kubernetes storage quantity: `10Gi`, `500Mi`. */
+  /** A Kubernetes storage quantity: `10Gi`, `500Mi`, `512M`, `64k` (Kubernetes' suffixes: `k`, not `K`). */
   memory: string;
 }
 
@@ -516,7 +516,7 @@ export interface TimeIntervalTimeConfig {
 export interface WatchdogConfig {
   /** Receiver of the always-firing `Watchdog` alert (a dead-man's switch such as healthchecks.io, PagerDuty or Opsgenie heartbeats). Default none: Watchdog then follows the route tree like any alert, a heartbeat every `route.repeatInterval` to the root receiver. */
   receiver?: string;
-  /** How often the dead-man's switch is pinged. Default `1m`. */
+  /** The heartbeat period: the dead-man's switch is pinged every this long, by one Alertmanager or a cluster alike (the route's group_interval and repeat_interval are derived from it: 20s and 47s for 1m). When the sending replica changes (it dies, a replica restarts) one heartbeat can come up to the group interval + 2s late (22s for 1m); give the switch this period with a grace of at least the group interval + 15s (35s for 1m; docs/runbooks/Watchdog.md). At least 40s, whole seconds. Default `1m`. */
   repeatInterval?: string;
 }
 
@@ -831,7 +831,7 @@ export interface ServiceSloConfig {
 
 /** The `scrapeTargets[]` key of the stack config. */
 export interface ScrapeTargetConfig {
-  /** Job name, unique across the stack. */
+  /** Job name, unique across the stack; also the `service` label of its series (what the HTTP RED dashboard, SLO alerts and runbooks select by), unless `labels` sets `service`. */
   job: string;
   /** `host:port` addresses. */
   targets: string[];

@@ -6,6 +6,8 @@ import { reservedJobNames } from "./jobs";
 import { serviceSchema, ServiceSpec } from "./services";
 import { grafanaHostPortClaims, grafanaIssues } from "./grafana";
 import { logsIssues } from "./logs";
+import { quantityValue } from "./primitives";
+import { shortestFor } from "./rules";
 import { hostPortClaims, tracingIssues } from "./tracing";
 import { secretKeys, StackConfig, stackConfigSchema } from "./schema";
 
@@ -131,6 +133,8 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
 
   issues.push(...logsIssues(cfg.logs, secrets), ...tracingIssues(cfg.tracing), ...grafanaIssues(cfg.grafana, cfg.platform, secrets));
   if (cfg.alertmanager.enabled && cfg.alertmanager.replicas > 1) issues.push(...clusterIntervalIssues(cfg));
+  if (cfg.platform === "docker") issues.push(...dockerMemoryIssues(cfg));
+  issues.push(...evaluationIntervalIssues(cfg));
   if (cfg.exporters.postgres.enabled && !secrets.has(secretKeys.postgresDsn)) {
     issues.push([[secretKeys.postgresDsn], `is required when exporters.postgres.enabled is true: pulumi config set --secret ${secretKeys.postgresDsn} 'postgresql://user:password@host:5432/db?sslmode=require'`]);
   }
@@ -181,6 +185,52 @@ export function parseService(cfg: StackConfig, raw: unknown, earlier: ReadonlySe
   const clashes = serviceClashes(cfg, parsed.data.service, ["service"], earlier).map(([p, m]) => `monitorService: ${issueText(p, m, namespace)}`);
   if (clashes.length > 0) throw new ConfigError(clashes);
   return parsed.data.service;
+}
+
+/**
+ * Prometheus evaluates an alert only every `evaluationInterval`: an alert whose `for` is shorter
+ * fires after an interval, not after its `for` (ServiceDown's 15s would become 1m).
+ */
+function evaluationIntervalIssues(cfg: StackConfig): [(string | number)[], string][] {
+  const shortest = shortestFor(cfg);
+  const interval = cfg.prometheus.evaluationInterval;
+  if (shortest === undefined || durationSeconds(interval) <= shortest.seconds) return [];
+  const lengthen = shortest.path ? `, or lengthen ${configPath(shortest.path).replace(/^[^:]*:/, "")}` : "";
+  return [[
+    ["prometheus", "evaluationInterval"],
+    `${interval} is longer than the shortest "for" of the rules (${shortest.alert}: ${shortest.for} in rules/${shortest.file}); alerts are evaluated only every ${interval}, so ${shortest.alert} would fire after ${interval}, not ${shortest.for}: use ${shortest.for} or less${lengthen}`,
+  ]];
+}
+
+/** dockerd refuses a memory limit or reservation under 6 MiB (`dockerMemoryMb` rounds up to whole MiB the same way). */
+const DOCKER_MIN_MEMORY_MB = 6;
+
+/** The resources of every workload the config deploys on Docker, by config path. */
+function dockerWorkloadResources(cfg: StackConfig): [(string | number)[], { requests: { memory: string }; limits: { memory: string } }][] {
+  const out: [(string | number)[], { requests: { memory: string }; limits: { memory: string } }][] = [[["prometheus", "resources"], cfg.prometheus.resources]];
+  // kube-state-metrics runs on Kubernetes only.
+  for (const name of ["node", "cadvisor", "postgres", "redis", "blackbox"] as const) {
+    const exporter = cfg.exporters[name];
+    if (exporter.enabled && exporter.resources) out.push([["exporters", name, "resources"], exporter.resources]);
+  }
+  if (cfg.alertmanager.enabled) out.push([["alertmanager", "resources"], cfg.alertmanager.resources]);
+  if (cfg.logs.enabled) out.push([["logs", "resources"], cfg.logs.resources], [["logs", "alloy", "resources"], cfg.logs.alloy.resources]);
+  if (cfg.tracing.enabled) out.push([["tracing", "resources", "collector"], cfg.tracing.resources.collector], [["tracing", "resources", "backend"], cfg.tracing.resources.backend]);
+  if (cfg.grafana.enabled && cfg.grafana.mode === "deploy") out.push([["grafana", "resources"], cfg.grafana.resources]);
+  return out;
+}
+
+function dockerMemoryIssues(cfg: StackConfig): [(string | number)[], string][] {
+  const issues: [(string | number)[], string][] = [];
+  for (const [path, r] of dockerWorkloadResources(cfg)) {
+    for (const kind of ["requests", "limits"] as const) {
+      const bytes = quantityValue(r[kind].memory);
+      if (bytes !== undefined && Math.ceil(bytes / 2 ** 20 - 1e-9) < DOCKER_MIN_MEMORY_MB) {
+        issues.push([[...path, kind, "memory"], `"${r[kind].memory}" is below Docker's minimum of ${DOCKER_MIN_MEMORY_MB}Mi (e.g. 64Mi)`]);
+      }
+    }
+  }
+  return issues;
 }
 
 /** Alertmanager's default `--cluster.peer-timeout`: how long a replica waits for an earlier one. */

@@ -19,9 +19,9 @@ export const byteSize = z.string().refine(
   (v) => ({ message: `"${v}" is not a positive size (e.g. 512MB, 10GB)` }),
 );
 
-/** A Kubernetes storage quantity: `10Gi`, `500Mi`. */
+/** A Kubernetes storage quantity: `10Gi`, `500Mi`, `512M`, `64k` (Kubernetes' suffixes: `k`, not `K`). */
 export const storageQuantity = z.string().refine(
-  (v) => /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$/.test(v) && Number.parseFloat(v) > 0,
+  (v) => /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(v) && Number.parseFloat(v) > 0,
   (v) => ({ message: `"${v}" is not a positive storage size (e.g. 10Gi, 500Mi)` }),
 );
 
@@ -98,8 +98,27 @@ export function strictObject<T extends z.ZodRawShape>(shape: T, noun = "field") 
   return z.object(shape).strict({ message: `is not a known ${noun} (${noun}s: ${valid})` });
 }
 
-/** CPU/memory requests and limits of one workload. */
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** The value of a `cpuQuantity` or `storageQuantity` (`250m` → 0.25, `512Mi` → 536870912); undefined when it is neither. */
+export function quantityValue(quantity: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/.exec(quantity);
+  return m ? Number(m[1]) * QUANTITY_SUFFIXES[m[2] ?? ""] : undefined;
+}
+
+/** CPU/memory requests and limits of one workload; a request may not exceed its limit (Kubernetes and Docker refuse it). */
 export const resources = strictObject({
   requests: strictObject({ cpu: cpuQuantity, memory: storageQuantity }),
   limits: strictObject({ cpu: cpuQuantity, memory: storageQuantity }),
+}).superRefine((r, ctx) => {
+  for (const kind of ["cpu", "memory"] as const) {
+    const [request, limit] = [r.requests?.[kind], r.limits?.[kind]];
+    const [requested, limited] = [quantityValue(request ?? ""), quantityValue(limit ?? "")];
+    if (requested !== undefined && limited !== undefined && requested > limited) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["requests", kind], message: `"${request}" is more than limits.${kind} ("${limit}"); a request cannot exceed its limit` });
+    }
+  }
 });

@@ -1,5 +1,10 @@
+import * as yaml from "js-yaml";
 import { z } from "zod";
-import { defaultThresholds, RuleThresholds, thresholdProblems } from "../render/rules";
+import { CUSTOM_RULES_FILE, CustomRule, renderCustomRules } from "../render/custom-rules";
+import { durationSeconds } from "../render/prometheus";
+import { defaultThresholds, DeployedParts, isAlert, renderRuleFiles, ruleGroups, RuleThresholds, thresholdProblems } from "../render/rules";
+import { renderServiceRules, SERVICE_RULES_FILE } from "../render/service-rules";
+import type { StackConfig } from "./schema";
 import { parsePromQL } from "../validate/promql";
 import { duration, labels, strictObject } from "./primitives";
 
@@ -78,4 +83,84 @@ export type RulesConfig = z.infer<typeof rulesSchema>;
 /** The thresholds the stack's rules are rendered with: the defaults and the user's overrides. */
 export function thresholdsOf(cfg: RulesConfig): RuleThresholds {
   return { ...defaultThresholds, ...(cfg.thresholds as Partial<RuleThresholds>) };
+}
+
+/**
+ * The rule files known from the config: the stack's groups of the parts it deploys, rendered with
+ * its thresholds, and the user's rules as `custom.yml`. The services' `services.yml` joins when
+ * the stack is sealed.
+ */
+export function stackRuleFiles(config: StackConfig): Record<string, string> {
+  const files = renderRuleFiles(thresholdsOf(config.rules), deployedPartsOf(config));
+  if (config.rules.custom.length > 0) files[CUSTOM_RULES_FILE] = renderCustomRules(config.rules.custom as CustomRule[]);
+  return files;
+}
+
+/** An alert's `for`, and where it is rendered. */
+export interface AlertFor {
+  alert: string;
+  /** As written, e.g. `15s`. */
+  for: string;
+  seconds: number;
+  /** The rule file, e.g. `targets.yml`. */
+  file: string;
+  /** Config path of the `for`, for the user's own rules (`["rules", "custom", 0, "for"]`). */
+  path?: (string | number)[];
+}
+
+/**
+ * The alert with the shortest non-zero `for` among the rules the config renders (the stack's
+ * groups with its threshold overrides, the user's rules, the config's services' SLO alerts, whose
+ * `for`s are the burn-rate windows' like the stack's own SLO group's, so services `monitorService`
+ * adds later change nothing); the first in file order on a tie; undefined when no alert has a
+ * `for`. Expects a validated config.
+ */
+export function shortestFor(cfg: StackConfig): AlertFor | undefined {
+  const t = thresholdsOf(cfg.rules);
+  const alerts: Omit<AlertFor, "seconds">[] = [];
+  // The groups `stackRuleFiles` renders, each into `<name>.yml`.
+  for (const group of ruleGroups(t, deployedPartsOf(cfg))) {
+    for (const rule of group.rules) if (isAlert(rule) && rule.for) alerts.push({ alert: rule.alert, for: rule.for, file: `${group.name}.yml` });
+  }
+  cfg.rules.custom.forEach((rule, i) => {
+    if (rule.alert !== undefined && rule.for !== undefined) alerts.push({ alert: rule.alert, for: rule.for, file: CUSTOM_RULES_FILE, path: ["rules", "custom", i, "for"] });
+  });
+  if (cfg.services.some((s) => s.slo)) {
+    const doc = yaml.load(renderServiceRules(cfg.services, t)) as { groups: { rules: { alert?: string; for?: string }[] }[] };
+    for (const group of doc.groups) for (const rule of group.rules) if (rule.alert && rule.for) alerts.push({ alert: rule.alert, for: rule.for, file: SERVICE_RULES_FILE });
+  }
+  let shortest: AlertFor | undefined;
+  for (const a of alerts) {
+    const seconds = durationSeconds(a.for);
+    if (seconds > 0 && (shortest === undefined || seconds < shortest.seconds)) shortest = { ...a, seconds };
+  }
+  return shortest;
+}
+
+/**
+ * The parts of the stack the rules watch, from the validated config: which rule groups are
+ * deployed (`renderRuleFiles(t, parts)`). kube-state-metrics runs on Kubernetes only, and only a
+ * Grafana the stack deploys is scraped.
+ */
+export function deployedPartsOf(config: StackConfig): DeployedParts {
+  const kubernetes = config.platform === "kubernetes";
+  const x = config.exporters;
+  return {
+    platform: config.platform,
+    exporters: {
+      node: x.node.enabled,
+      cadvisor: x.cadvisor.enabled,
+      kubeStateMetrics: kubernetes && x.kubeStateMetrics.enabled,
+      postgres: x.postgres.enabled,
+      redis: x.redis.enabled,
+      blackbox: x.blackbox.enabled,
+    },
+    alertmanager: config.alertmanager.enabled,
+    logs: config.logs.enabled,
+    tracing: config.tracing.enabled ? config.tracing.backend : undefined,
+    grafana: config.grafana.enabled && config.grafana.mode === "deploy",
+    // The stack scrapes each kubelet's /metrics/cadvisor only, not its /metrics: no
+    // kubelet_volume_stats_* yet, so the volume alerts would never fire. True once that job exists.
+    kubeletMetrics: false,
+  };
 }

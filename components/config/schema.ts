@@ -82,7 +82,7 @@ export const stackConfigSchema = strictObject({
     storageSize: storageQuantity.default("20Gi"),
     /** Default scrape interval. Default `15s`. */
     scrapeInterval: duration.default("15s"),
-    /** Rule evaluation interval. Default `15s`. */
+    /** Rule evaluation interval; at most the shortest `for` of the rules the stack loads (ServiceDown's `rules.thresholds.serviceDownFor`, 15s, by default). Default `15s`. */
     evaluationInterval: duration.default("15s"),
     /** Labels on every series and alert leaving this Prometheus (e.g. `cluster: prod`). Default none. */
     externalLabels: labels.default({}),
@@ -167,7 +167,7 @@ export const stackConfigSchema = strictObject({
   scrapeTargets: z
     .array(
       strictObject({
-        /** Job name, unique across the stack. */
+        /** Job name, unique across the stack; also the `service` label of its series (what the HTTP RED dashboard, SLO alerts and runbooks select by), unless `labels` sets `service`. */
         job: jobName,
         /** `host:port` addresses. */
         targets: z.array(hostPort).min(1, "needs at least one host:port target"),

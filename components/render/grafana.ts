@@ -130,18 +130,26 @@ export interface DashboardPlan {
   skipped: { uid: string; reason: string }[];
 }
 
+/** What is wrong with the dashboards to push: each problem names its dashboard or file. */
+export interface DashboardProblems {
+  /** Problems of the built-in dashboards: a bug of this package, not of the config. */
+  builtIn: string[];
+  /** Problems of the user's folder (`dashboardsDir`), each `<file>: <problem>`. */
+  user: string[];
+}
+
 /**
- * Picks and validates the dashboards to push. Every problem is collected and thrown together as
- * one `DashboardLoadError`, before anything is created.
+ * Picks and validates the dashboards to push, and returns every problem instead of throwing.
+ * Pure but for reading `dashboardsDir`.
  *
  * Decision: a BUILT-IN dashboard that reads a datasource the stack does not create (the traces
  * dashboard with tracing off, the logs dashboard with logs off) is skipped: it would only show
  * "datasource not found". A USER dashboard that does so is an error: the user asked for it, and
  * a silently missing dashboard is worse than a failed preview.
  */
-export function planDashboards(o: DashboardPlanOptions): DashboardPlan {
+export function checkDashboards(o: DashboardPlanOptions): { plan: DashboardPlan; problems: DashboardProblems } {
   const builtIn = allDashboards({ tracesBackend: o.tracesBackend ?? "tempo" });
-  const problems: string[] = [];
+  const problems: DashboardProblems = { builtIn: [], user: [] };
   const dashboards: Dashboard[] = [];
   const skipped: DashboardPlan["skipped"] = [];
   for (const d of builtIn) {
@@ -153,20 +161,30 @@ export function planDashboards(o: DashboardPlanOptions): DashboardPlan {
       skipped.push({ uid: d.uid, reason: `reads datasource ${missing.join(", ")}, which this stack does not create` });
       continue;
     }
-    problems.push(...validateDashboard(json, o.datasourceUids).map((p) => `${where}: ${p}`));
+    problems.builtIn.push(...validateDashboard(json, o.datasourceUids).map((p) => `${where}: ${p}`));
     dashboards.push(d);
   }
-  problems.push(...duplicateUids(builtIn.map((d) => ({ uid: d.uid, source: `the built-in dashboard "${d.title}"` }))));
+  problems.builtIn.push(...duplicateUids(builtIn.map((d) => ({ uid: d.uid, source: `the built-in dashboard "${d.title}"` }))));
   if (o.dashboardsDir !== undefined) {
     try {
       const user = loadUserDashboards(o.dashboardsDir, { folder: USER_DASHBOARDS_FOLDER, builtIn, validUids: o.datasourceUids });
-      for (const d of user) problems.push(...checkQueries(d.build()).map((p) => `${d.source}: ${p}`));
+      for (const d of user) problems.user.push(...checkQueries(d.build()).map((p) => `${d.source}: ${p}`));
       dashboards.push(...user);
     } catch (e) {
       if (!(e instanceof DashboardLoadError)) throw e;
-      problems.push(...e.problems);
+      problems.user.push(...e.problems);
     }
   }
-  if (problems.length > 0) throw new DashboardLoadError(problems);
-  return { dashboards, skipped };
+  return { plan: { dashboards, skipped }, problems };
+}
+
+/**
+ * Picks and validates the dashboards to push (see `checkDashboards`). Every problem is collected
+ * and thrown together as one `DashboardLoadError`, before anything is created.
+ */
+export function planDashboards(o: DashboardPlanOptions): DashboardPlan {
+  const { plan, problems } = checkDashboards(o);
+  const all = [...problems.builtIn, ...problems.user];
+  if (all.length > 0) throw new DashboardLoadError(all);
+  return plan;
 }

@@ -132,6 +132,40 @@ function probeJob(job: ProbeJob): Record<string, unknown> {
   };
 }
 
+/**
+ * The label every monitored service's series carry, however the service is found: the HTTP RED
+ * dashboard, its recording rules, the SLO alerts and the runbook queries select and group by it.
+ * `job` stays the scrape job (`discovered` for everything found by discovery), which the target
+ * alerts (TargetDown, ServiceDown) keep using.
+ *
+ * - a service given by `services:` / `monitorService` (static targets or a Kubernetes selector):
+ *   its name, as a static label of its job;
+ * - a `scrapeTargets` job: its job name, unless its `labels` set `service`;
+ * - a discovered Docker container: its `prometheus.io/service` label, else its Compose service
+ *   (`com.docker.compose.service`), else its container name;
+ * - a discovered pod: its `prometheus.io/service` annotation, else its `app.kubernetes.io/name`
+ *   label, else its `app` label, else the container's name.
+ *
+ * A target label wins over a `service` label the application exports itself (that one is kept as
+ * `exported_service`, Prometheus' default without `honor_labels`).
+ */
+export const SERVICE_LABEL = "service";
+/** The Docker label or pod annotation that names a discovered workload's service. */
+export const SERVICE_ANNOTATION = "prometheus.io/service";
+
+/**
+ * Relabel rules giving `service` from `sources`, lowest precedence first: each later source that
+ * is set (not empty) replaces what an earlier one gave.
+ */
+function serviceFrom(sources: readonly string[]): Record<string, unknown>[] {
+  return sources.map((source, i) => ({
+    source_labels: [source],
+    // The first is always set (a container's name); a leading slash is Docker's, not the name's.
+    regex: i === 0 ? "/?(.+)" : "(.+)",
+    target_label: SERVICE_LABEL,
+  }));
+}
+
 /** The `prometheus.io/*` convention, as Docker labels or pod annotations. */
 function discoveryJob(discovery: DiscoverySpec): Record<string, unknown> {
   if (discovery.kind === "docker") {
@@ -152,7 +186,7 @@ function discoveryJob(discovery: DiscoverySpec): Record<string, unknown> {
         // One target per published port is discovered; the labelled port wins (identical targets merge).
         { source_labels: ["__address__", label("port")], regex: "(.+?)(?::\\d+)?;(\\d+)", replacement: "$1:$2", target_label: "__address__" },
         { source_labels: ["__meta_docker_container_name"], regex: "/?(.*)", target_label: "container" },
-        { source_labels: ["__meta_docker_container_label_com_docker_compose_service"], regex: "(.+)", target_label: "service" },
+        ...serviceFrom(["__meta_docker_container_name", "__meta_docker_container_label_com_docker_compose_service", label("service")]),
       ],
     };
   }
@@ -166,7 +200,12 @@ function discoveryJob(discovery: DiscoverySpec): Record<string, unknown> {
       { source_labels: ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"], regex: "(.+?)(?::\\d+)?;(\\d+)", replacement: "$1:$2", target_label: "__address__" },
       { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
       { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
-      { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], regex: "(.+)", target_label: "service" },
+      ...serviceFrom([
+        "__meta_kubernetes_pod_container_name",
+        "__meta_kubernetes_pod_label_app",
+        "__meta_kubernetes_pod_label_app_kubernetes_io_name",
+        "__meta_kubernetes_pod_annotation_prometheus_io_service",
+      ]),
     ],
   };
 }

@@ -82,6 +82,19 @@ export interface RuleThresholds {
 
   /** How long every target of a job must be down before `ServiceDown` pages (a Prometheus duration). */
   readonly serviceDownFor: string;
+
+  /** Share of a signal's items (spans, metric points, log records) refused or failed by a telemetry pipeline component above which data is being lost (0..1). */
+  readonly telemetryLossRatio: number;
+  /** Share of a component's requests failing with server errors above which it is unhealthy (0..1). */
+  readonly requestErrorRatio: number;
+  /** Collector exporter queue size / capacity above which the queue is near full (0..1). */
+  readonly exporterQueueRatio: number;
+  /** Hours without a successful retention run of Loki's compactor after which retention is not running. */
+  readonly lokiRetentionStaleHours: number;
+  /** Share of a persistent volume's space still available below which it is nearly full (0..1). */
+  readonly volumeAvailableRatio: number;
+  /** Share of a persistent volume's inodes still free below which it is nearly out of inodes (0..1). */
+  readonly volumeInodesFreeRatio: number;
 }
 
 /** An alerting rule as it is written into the rule file, keys in Prometheus's documented order. */

@@ -1,4 +1,5 @@
 import { alert, BurnRateWindow, num, RecordingRule, Rule, RuleGroup, RuleThresholds } from "./rule-types";
+import { RED_WINDOW } from "./rules-http";
 import { pct } from "./rules-infra";
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -11,13 +12,13 @@ export function durationSeconds(d: string): number {
 }
 
 /**
- * Groups by `service`, falling back to `job` on series without one: discovered containers and
- * pods get a `service` label (the compose service / `app.kubernetes.io/name`), statically
- * configured targets usually only have their job. label_join writes `service;job`, then
- * label_replace keeps the service part, or the job when the service part is empty.
+ * Sums `rate(<metric>{<matchers>}[<window>])` per `service`: the label every monitored service
+ * carries, however it is found (`SERVICE_LABEL` in `prometheus.ts`), and the one the alerts, the
+ * RED dashboard and the runbook queries select by. Series without it are left out, rather than
+ * summed into one nameless service an alert could not name.
  */
-function byService(inner: string): string {
-  return `sum by (service) (label_replace(label_join(${inner}, "service", ";", "service", "job"), "service", "$1$2", "service", ";(.*)|(.+);[^;]*"))`;
+function byService(metric: string, matchers: string, window: string): string {
+  return `sum by (service) (rate(${metric}{service!=""${matchers ? `, ${matchers}` : ""}}[${window}]))`;
 }
 
 /**
@@ -35,8 +36,9 @@ function leMatcher(seconds: number): string {
   return /^\d+$/.test(s) ? `le=~"${leAlternatives(s)}"` : `le="${s}"`;
 }
 
+/** The burn-rate windows, and the RED dashboard's (which reads this group's request rate and error ratio). */
 function windowsOf(pairs: readonly BurnRateWindow[]): string[] {
-  const all = new Set<string>();
+  const all = new Set<string>([RED_WINDOW]);
   for (const p of pairs) {
     all.add(p.long);
     all.add(p.short);
@@ -63,17 +65,15 @@ export function httpSloGroup(t: RuleThresholds): RuleGroup {
   const recording: RecordingRule[] = [];
   for (const w of windows) {
     const requests = `service:http_requests:rate${w}`;
-    recording.push({ record: requests, expr: byService(`rate(${t.httpRequestsMetric}[${w}])`) });
+    recording.push({ record: requests, expr: byService(t.httpRequestsMetric, "", w) });
     recording.push({
       record: `service:http_errors:ratio_rate${w}`,
       // A service without any 5xx has no error series at all: count it as 0, not as absent.
-      expr: `(${byService(`rate(${t.httpRequestsMetric}{${errors}}[${w}])`)} or 0 * ${requests}) / ${requests}`,
+      expr: `(${byService(t.httpRequestsMetric, errors, w)} or 0 * ${requests}) / ${requests}`,
     });
     recording.push({
       record: `service:http_slow_requests:ratio_rate${w}`,
-      expr:
-        `1 - ${byService(`rate(${t.httpDurationMetric}_bucket{${leMatcher(t.latencyThresholdSeconds)}}[${w}])`)}` +
-        ` / ${byService(`rate(${t.httpDurationMetric}_count[${w}])`)}`,
+      expr: `1 - ${byService(`${t.httpDurationMetric}_bucket`, leMatcher(t.latencyThresholdSeconds), w)} / ${byService(`${t.httpDurationMetric}_count`, "", w)}`,
     });
   }
   const availability = num(t.availabilityObjective);

@@ -12,6 +12,9 @@ import { durationSeconds, httpSloGroup } from "./rules-slo";
 import { containersGroup, nodeGroup, targetsGroup } from "./rules-infra";
 import { alertmanagerGroup, prometheusGroup } from "./rules-self";
 import { blackboxGroup, postgresGroup, redisGroup } from "./rules-services";
+import { kubernetesGroup, kubernetesStorageGroup } from "./rules-kubernetes";
+import { alloyGroup, grafanaGroup, lokiGroup } from "./rules-logs";
+import { jaegerGroup, otelCollectorGroup, tempoGroup } from "./rules-tracing";
 import { isAlert, RuleGroup, RuleThresholds } from "./rule-types";
 
 export * from "./rule-types";
@@ -101,6 +104,22 @@ export const defaultThresholds: RuleThresholds = {
    * during a deploy pages too; run two replicas, or raise this (TargetDown, 5m, stays the slow net).
    */
   serviceDownFor: "15s",
+
+  /**
+   * Default 0.01: the collector, Jaeger and Tempo retry and queue; 1% of a signal refused or
+   * failed for 10 minutes is a backend that is down or a pipeline at its limits, not a blip.
+   */
+  telemetryLossRatio: 0.01,
+  /** Default 0.05 (loki-mixin's request-error ratio is 10%): one request in twenty failing is a broken component. */
+  requestErrorRatio: 0.05,
+  /** Default 0.8: at 100% the collector drops new data; 80% for 10 minutes leaves time to fix the backend. */
+  exporterQueueRatio: 0.8,
+  /** Default 6 hours: the compactor applies retention every 10 minutes; hours without one is a stuck compactor. */
+  lokiRetentionStaleHours: 6,
+  /** Default 0.1: like the host disks; a volume cannot grow by itself unless its StorageClass allows expansion. */
+  volumeAvailableRatio: 0.1,
+  /** Default 0.05: inodes run out long after space on most filesystems; 5% left is many small files. */
+  volumeInodesFreeRatio: 0.05,
 };
 
 /** Problems of a thresholds object, each naming its field; empty when valid. */
@@ -123,6 +142,12 @@ export function thresholdProblems(t: RuleThresholds): string[] {
   ratio("redisMemoryRatio");
   ratio("prometheusStorageRatio");
   ratio("alertmanagerFailedNotificationRatio");
+  ratio("telemetryLossRatio");
+  ratio("requestErrorRatio");
+  ratio("exporterQueueRatio");
+  ratio("volumeAvailableRatio");
+  ratio("volumeInodesFreeRatio");
+  if (!(Number.isFinite(t.lokiRetentionStaleHours) && t.lokiRetentionStaleHours > 0)) problems.push(`lokiRetentionStaleHours must be a positive number of hours, got ${t.lokiRetentionStaleHours}`);
   ratio("availabilityObjective", true);
   ratio("latencyObjective", true);
   for (const f of ["hostClockOffsetSeconds", "containerRestarts", "postgresDeadlocks", "postgresLongTransactionSeconds", "probeSlowSeconds", "tlsCertificateExpiryDays"] as const) positive(f);
@@ -152,28 +177,71 @@ export function thresholdProblems(t: RuleThresholds): string[] {
   return problems;
 }
 
-/** The rule groups, structured, in file order. Throws when a threshold is invalid. */
-export function ruleGroups(t: RuleThresholds = defaultThresholds): RuleGroup[] {
-  const problems = thresholdProblems(t);
-  if (problems.length > 0) throw new Error(`invalid rule thresholds: ${problems.join("; ")}`);
-  return [
-    targetsGroup(t),
-    nodeGroup(t),
-    containersGroup(t),
-    postgresGroup(t),
-    redisGroup(t),
-    blackboxGroup(t),
-    httpSloGroup(t),
-    httpRedGroup(t),
-    prometheusGroup(t),
-    alertmanagerGroup(t),
-  ];
+/**
+ * What the stack deploys, as far as its rules care: a group about a part that is off is not
+ * rendered (no Loki alerts without logs, no Kubernetes alerts on Docker). `deployedPartsOf`
+ * (components/config/rules.ts) derives it from the stack config.
+ */
+export interface DeployedParts {
+  readonly platform: "docker" | "kubernetes";
+  /** The exporters deployed (kube-state-metrics only counts on Kubernetes). */
+  readonly exporters: {
+    readonly node: boolean;
+    readonly cadvisor: boolean;
+    readonly kubeStateMetrics: boolean;
+    readonly postgres: boolean;
+    readonly redis: boolean;
+    readonly blackbox: boolean;
+  };
+  readonly alertmanager: boolean;
+  /** Loki and Alloy. */
+  readonly logs: boolean;
+  /** The trace backend behind the collector; undefined when tracing is off. */
+  readonly tracing?: "jaeger" | "tempo";
+  /** A Grafana deployed (and scraped) by the stack; an existing Grafana is not scraped. */
+  readonly grafana: boolean;
+  /** Each kubelet's own `/metrics` (kubelet_volume_stats_*) is scraped, not only its cAdvisor. */
+  readonly kubeletMetrics: boolean;
 }
 
-/** `{ "<group>.yml": text }`, one file per group; the same thresholds render the same bytes. */
-export function renderRuleFiles(t: RuleThresholds = defaultThresholds): Record<string, string> {
+/** Every group, in file order, with the parts it needs; a group without `when` is always rendered. */
+const GROUPS: readonly { build: (t: RuleThresholds) => RuleGroup; when?: (p: DeployedParts) => boolean }[] = [
+  { build: targetsGroup },
+  { build: nodeGroup, when: (p) => p.exporters.node },
+  // ContainerRestarting reads kube-state-metrics' restart counter on Kubernetes.
+  { build: containersGroup, when: (p) => p.exporters.cadvisor || (p.platform === "kubernetes" && p.exporters.kubeStateMetrics) },
+  { build: postgresGroup, when: (p) => p.exporters.postgres },
+  { build: redisGroup, when: (p) => p.exporters.redis },
+  { build: blackboxGroup, when: (p) => p.exporters.blackbox },
+  { build: httpSloGroup },
+  { build: httpRedGroup },
+  { build: prometheusGroup },
+  // Without Alertmanager its own alerts have nothing to watch.
+  { build: alertmanagerGroup, when: (p) => p.alertmanager },
+  { build: otelCollectorGroup, when: (p) => p.tracing !== undefined },
+  { build: jaegerGroup, when: (p) => p.tracing === "jaeger" },
+  { build: tempoGroup, when: (p) => p.tracing === "tempo" },
+  { build: lokiGroup, when: (p) => p.logs },
+  { build: alloyGroup, when: (p) => p.logs },
+  { build: grafanaGroup, when: (p) => p.grafana },
+  { build: kubernetesGroup, when: (p) => p.platform === "kubernetes" && p.exporters.kubeStateMetrics },
+  { build: kubernetesStorageGroup, when: (p) => p.platform === "kubernetes" && p.kubeletMetrics },
+];
+
+/**
+ * The rule groups, structured, in file order: those of the parts deployed, every group when
+ * `parts` is not given (the committed renders in rules/). Throws when a threshold is invalid.
+ */
+export function ruleGroups(t: RuleThresholds = defaultThresholds, parts?: DeployedParts): RuleGroup[] {
+  const problems = thresholdProblems(t);
+  if (problems.length > 0) throw new Error(`invalid rule thresholds: ${problems.join("; ")}`);
+  return GROUPS.filter((g) => parts === undefined || g.when === undefined || g.when(parts)).map((g) => g.build(t));
+}
+
+/** `{ "<group>.yml": text }`, one file per group (those of `parts`, or all); the same thresholds render the same bytes. */
+export function renderRuleFiles(t: RuleThresholds = defaultThresholds, parts?: DeployedParts): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const group of ruleGroups(t)) {
+  for (const group of ruleGroups(t, parts)) {
     const header = "# Generated by scripts/render-rules.ts from components/render/rules.ts: edit those, not this file.\n";
     files[`${group.name}.yml`] = header + yaml.dump({ groups: [group] }, { sortKeys: false, lineWidth: -1, noRefs: true });
   }

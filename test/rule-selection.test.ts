@@ -1,0 +1,112 @@
+import { parseStackConfig } from "../components/config/load";
+import { deployedPartsOf, stackRuleFiles } from "../components/config/rules";
+import { StackConfig } from "../components/config/schema";
+import { alertNames, defaultThresholds, DeployedParts, renderRuleFiles, ruleGroups } from "../components/render/rules";
+import { secretsFor, stackFileRaw } from "./helpers/stack-files";
+
+/**
+ * Which rule groups a stack deploys follows from its config: a group about a part that is off is
+ * not rendered (no Loki alerts without logs, no Kubernetes alerts on Docker, Tempo's only with
+ * the Tempo backend), so no alert can fire, or stay silently unfireable, about something absent.
+ */
+
+function stackConfig(stack: "dev" | "prod", patch: (raw: Record<string, any>) => void = () => undefined, extraSecrets: string[] = []): StackConfig {
+  const secrets = secretsFor(stack);
+  const alertingKeys = Object.keys(JSON.parse(secrets["observability:alertingSecrets"] ?? "{}") as Record<string, string>);
+  const names = [...Object.keys(secrets).map((k) => k.slice(k.indexOf(":") + 1)), ...extraSecrets];
+  const raw = structuredClone(stackFileRaw(stack)) as Record<string, any>;
+  patch(raw);
+  return parseStackConfig(raw, { names, alertingKeys });
+}
+
+const groupsOf = (config: StackConfig) => Object.keys(stackRuleFiles(config)).filter((f) => f !== "custom.yml").map((f) => f.replace(/\.yml$/, ""));
+
+describe("the rule groups a stack deploys", () => {
+  it("dev (Docker, every pillar on, Jaeger): no Kubernetes, Tempo, PostgreSQL or Redis groups", () => {
+    expect(groupsOf(stackConfig("dev"))).toStrictEqual([
+      "targets", "node", "containers", "blackbox", "http-slo", "http-red", "prometheus", "alertmanager",
+      "otel-collector", "jaeger", "loki", "alloy", "grafana",
+    ]);
+  });
+
+  it("prod (Kubernetes, Grafana deployed): the Kubernetes and Grafana groups, PostgreSQL and Redis", () => {
+    expect(groupsOf(stackConfig("prod"))).toStrictEqual([
+      "targets", "node", "containers", "postgres", "redis", "blackbox", "http-slo", "http-red", "prometheus", "alertmanager",
+      "otel-collector", "jaeger", "loki", "alloy", "grafana", "kubernetes",
+    ]);
+  });
+
+  it("an existing Grafana is not scraped: no Grafana group", () => {
+    const config = stackConfig("prod", (raw) => void (raw.grafana = { ...raw.grafana, mode: "existing" }), ["grafanaToken"]);
+    expect(config.grafana.mode).toBe("existing");
+    expect(groupsOf(config)).not.toContain("grafana");
+  });
+
+  it("logs, tracing and Grafana off: none of their groups", () => {
+    const config = stackConfig("dev", (raw) => {
+      raw.logs = { ...raw.logs, enabled: false };
+      raw.tracing = { ...raw.tracing, enabled: false };
+      raw.grafana = { enabled: false };
+    });
+    expect(groupsOf(config)).toStrictEqual(["targets", "node", "containers", "blackbox", "http-slo", "http-red", "prometheus", "alertmanager"]);
+  });
+
+  it("the Tempo backend: the collector's and Tempo's groups, not Jaeger's", () => {
+    const groups = groupsOf(stackConfig("dev", (raw) => void (raw.tracing = { ...raw.tracing, backend: "tempo" })));
+    expect(groups.filter((g) => ["otel-collector", "jaeger", "tempo"].includes(g))).toStrictEqual(["otel-collector", "tempo"]);
+  });
+
+  it("Alertmanager off and kube-state-metrics off on Kubernetes: neither their groups; cAdvisor off too: no containers group", () => {
+    const config = stackConfig("prod", (raw) => {
+      raw.alertmanager = { ...raw.alertmanager, enabled: false };
+      raw.exporters = { ...raw.exporters, kubeStateMetrics: { enabled: false }, cadvisor: { enabled: false } };
+      delete raw.alerting;
+    });
+    const groups = groupsOf(config);
+    expect(groups).not.toContain("alertmanager");
+    expect(groups).not.toContain("kubernetes");
+    expect(groups).not.toContain("containers");
+  });
+});
+
+describe("deployedPartsOf", () => {
+  it("counts kube-state-metrics only on Kubernetes, where it can run", () => {
+    expect(deployedPartsOf(stackConfig("dev")).exporters.kubeStateMetrics).toBe(false);
+    expect(deployedPartsOf(stackConfig("prod")).exporters.kubeStateMetrics).toBe(true);
+  });
+
+  it("never claims the kubelets' /metrics: the stack scrapes only their cAdvisor, so the volume alerts stay out", () => {
+    expect(deployedPartsOf(stackConfig("prod")).kubeletMetrics).toBe(false);
+    expect(groupsOf(stackConfig("prod"))).not.toContain("kubernetes-storage");
+  });
+});
+
+describe("renderRuleFiles with parts", () => {
+  const everything: DeployedParts = {
+    platform: "kubernetes",
+    exporters: { node: true, cadvisor: true, kubeStateMetrics: true, postgres: true, redis: true, blackbox: true },
+    alertmanager: true,
+    logs: true,
+    tracing: "jaeger",
+    grafana: true,
+    kubeletMetrics: true,
+  };
+
+  it("renders the same bytes for a group whether it is selected or all groups are rendered", () => {
+    const all = renderRuleFiles(defaultThresholds);
+    for (const [name, text] of Object.entries(renderRuleFiles(defaultThresholds, everything))) expect({ name, text }).toStrictEqual({ name, text: all[name] });
+  });
+
+  it("every group is selected by some deployment, so none is dead code", () => {
+    const selected = new Set([...ruleGroups(defaultThresholds, everything), ...ruleGroups(defaultThresholds, { ...everything, tracing: "tempo" })].map((g) => g.name));
+    expect([...selected].sort()).toStrictEqual(ruleGroups().map((g) => g.name).sort());
+  });
+
+  it("alerts per new group", () => {
+    const count = (name: string) => new Set(ruleGroups().find((g) => g.name === name)!.rules.flatMap((r) => ("alert" in r ? [r.alert] : []))).size;
+    expect(Object.fromEntries(["otel-collector", "jaeger", "tempo", "loki", "alloy", "grafana", "kubernetes", "kubernetes-storage"].map((g) => [g, count(g)]))).toStrictEqual({
+      "otel-collector": 5, jaeger: 3, tempo: 3, loki: 4, alloy: 2, grafana: 4, kubernetes: 13, "kubernetes-storage": 2,
+    });
+    expect(alertNames().length).toBe(34 + 36);
+  });
+});
