@@ -147,6 +147,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       // Grafana is built after Prometheus (it needs Prometheus' address); its job joins late.
       lateJobs: pulumi.all([services, grafanaJobs]).apply(([list, grafana]) => [...grafana, ...list.map(scrapeJobOf)]),
       exemplars: config.tracing.enabled,
+      controlPlane: config.platform === "kubernetes" && config.kubernetes.flavor === "self-managed",
     }, { parent: this }));
     urls.prometheus = this.prometheus.url;
 

@@ -15,7 +15,17 @@ import {
 import { BLACKBOX_MODULES, renderBlackboxConfig } from "./render/blackbox";
 import { renderPrometheusConfig, ScrapeJob } from "./render/prometheus";
 
+/** The kubelet `/metrics` series kept: the persistent volumes' fill. */
+export const KUBELET_KEEP = "kubelet_volume_stats_.+";
+/** The API server series kept: its requests by code, which its alerts read. */
+export const APISERVER_KEEP = "apiserver_request_total";
+
 export interface PrometheusStackArgs {
+  /**
+   * Scrape the Kubernetes API server's own `/metrics` (a self-managed control plane). Default
+   * false: on a managed cluster (EKS, GKE, AKS) its control plane is the provider's to watch.
+   */
+  controlPlane?: boolean;
   /** Where the workloads run: a `DockerPlatform` or a `KubernetesPlatform`. */
   platform: Platform;
   /**
@@ -70,8 +80,8 @@ export class PrometheusStack extends pulumi.ComponentResource {
       return platform.deploy(spec, this);
     };
     const jobs: ScrapeJob[] = [{ kind: "targets", name: jobNames.prometheus, endpoint: { kind: "static", targets: [`localhost:${ports.prometheus}`] } }];
-    const exporterJob = (jobName: string, deployed: DeployedWorkload, portName = "metrics") => {
-      jobs.push({ kind: "targets", name: jobName, endpoint: deployed.scrapeEndpoint(portName) });
+    const exporterJob = (jobName: string, deployed: DeployedWorkload, portName = "metrics", honorLabels = false) => {
+      jobs.push({ kind: "targets", name: jobName, endpoint: deployed.scrapeEndpoint(portName), ...(honorLabels ? { honorLabels } : {}) });
     };
 
     if (exporters.node.enabled) exporterJob(jobNames.node, deploy(nodeExporterSpec(exporters.node)));
@@ -80,7 +90,16 @@ export class PrometheusStack extends pulumi.ComponentResource {
       else jobs.push({ kind: "kubelet-cadvisor", name: jobNames.cadvisor });
     }
     if (exporters.kubeStateMetrics.enabled && caps.clusterState) {
-      exporterJob(jobNames.kubeStateMetrics, deploy(kubeStateMetricsSpec(exporters.kubeStateMetrics)));
+      // Its `namespace` and `pod` labels are the reported objects': kept over the exporter pod's own.
+      exporterJob(jobNames.kubeStateMetrics, deploy(kubeStateMetricsSpec(exporters.kubeStateMetrics)), "metrics", true);
+    }
+    if (caps.containerMetrics === "kubelet") {
+      // The kubelet's own /metrics, for the persistent volumes' fill (kubelet_volume_stats_*): only
+      // those series are kept, the rest of it is thousands of series no rule or dashboard reads.
+      jobs.push({ kind: "kubelet-cadvisor", name: jobNames.kubelet, endpoint: "metrics", keep: KUBELET_KEEP });
+    }
+    if (args.controlPlane && caps.clusterState) {
+      jobs.push({ kind: "apiserver", name: jobNames.apiserver, keep: APISERVER_KEEP });
     }
     if (exporters.postgres.enabled) {
       if (args.postgresDsn === undefined) throw new Error(`${name}: postgresDsn is required when exporters.postgres.enabled is true`);

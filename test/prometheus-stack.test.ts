@@ -143,7 +143,30 @@ describe("PrometheusStack on Kubernetes", () => {
     await settle();
     const workloads = ["Deployment", "StatefulSet", "DaemonSet"].flatMap((k) => recorder.byType(`kubernetes:apps/v1:${k}`)).map((r) => r.inputs.metadata.labels["app.kubernetes.io/name"]).sort();
     expect(workloads).toStrictEqual(["blackbox-exporter", "kube-state-metrics", "node-exporter", "prometheus"]);
-    expect(await jobsOf(stack)).toStrictEqual(["prometheus", "node-exporter", "cadvisor", "kube-state-metrics", "blackbox-exporter", "discovered"]);
+    expect(await jobsOf(stack)).toStrictEqual(["prometheus", "node-exporter", "cadvisor", "kube-state-metrics", "kubelet", "blackbox-exporter", "discovered"]);
+  });
+
+  it("keeps kube-state-metrics' own namespace and pod labels, reads the kubelets' volume stats, and scrapes the API server only when self-managed", async () => {
+    const managed = await configOf(build({ platform: "kubernetes" }));
+    const job = (config: any, name: string) => config.scrape_configs.find((j: any) => j.job_name === name);
+    expect(job(managed, "kube-state-metrics").honor_labels).toBe(true);
+    expect(job(managed, "node-exporter").honor_labels).toBeUndefined();
+    const kubelet = job(managed, "kubelet");
+    expect(kubelet.relabel_configs[1].replacement).toBe("/api/v1/nodes/$1/proxy/metrics");
+    expect(kubelet.metric_relabel_configs).toStrictEqual([{ source_labels: ["__name__"], regex: "kubelet_volume_stats_.+", action: "keep" }]);
+    expect(job(managed, "cadvisor").relabel_configs[1].replacement).toBe("/api/v1/nodes/$1/proxy/metrics/cadvisor");
+    expect(job(managed, "apiserver")).toBeUndefined();
+
+    recorder.reset();
+    const selfManaged = await configOf(build({ platform: "kubernetes", kubernetes: { flavor: "self-managed" } }));
+    expect(job(selfManaged, "apiserver")).toStrictEqual({
+      job_name: "apiserver",
+      scheme: "https",
+      authorization: { credentials_file: "/var/run/secrets/kubernetes.io/serviceaccount/token" },
+      tls_config: { ca_file: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" },
+      static_configs: [{ targets: ["kubernetes.default.svc:443"] }],
+      metric_relabel_configs: [{ source_labels: ["__name__"], regex: "apiserver_request_total", action: "keep" }],
+    });
   });
 
   it("mounts the exporters' credentials from a Secret, mode 0440 for the exporter's group, and puts only the paths in the pod env", async () => {

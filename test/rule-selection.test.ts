@@ -29,11 +29,16 @@ describe("the rule groups a stack deploys", () => {
     ]);
   });
 
-  it("prod (Kubernetes, Grafana deployed): the Kubernetes and Grafana groups, PostgreSQL and Redis", () => {
+  it("prod (Kubernetes, managed control plane, Grafana deployed): the Kubernetes, volume and Grafana groups, PostgreSQL and Redis; no control-plane group", () => {
     expect(groupsOf(stackConfig("prod"))).toStrictEqual([
       "targets", "node", "containers", "postgres", "redis", "blackbox", "http-slo", "http-red", "prometheus", "alertmanager",
-      "otel-collector", "jaeger", "loki", "alloy", "grafana", "kubernetes",
+      "otel-collector", "jaeger", "loki", "alloy", "grafana", "kubernetes", "kubernetes-storage",
     ]);
+  });
+
+  it("a self-managed control plane: the API server's group too", () => {
+    const config = stackConfig("prod", (raw) => void (raw.kubernetes = { ...raw.kubernetes, flavor: "self-managed" }));
+    expect(groupsOf(config).slice(-3)).toStrictEqual(["kubernetes", "kubernetes-storage", "kubernetes-control-plane"]);
   });
 
   it("an existing Grafana is not scraped: no Grafana group", () => {
@@ -75,9 +80,11 @@ describe("deployedPartsOf", () => {
     expect(deployedPartsOf(stackConfig("prod")).exporters.kubeStateMetrics).toBe(true);
   });
 
-  it("never claims the kubelets' /metrics: the stack scrapes only their cAdvisor, so the volume alerts stay out", () => {
-    expect(deployedPartsOf(stackConfig("prod")).kubeletMetrics).toBe(false);
-    expect(groupsOf(stackConfig("prod"))).not.toContain("kubernetes-storage");
+  it("claims the kubelets' /metrics on Kubernetes only, and the control plane only when self-managed", () => {
+    expect(deployedPartsOf(stackConfig("prod")).kubeletMetrics).toBe(true);
+    expect(deployedPartsOf(stackConfig("dev")).kubeletMetrics).toBe(false);
+    expect(deployedPartsOf(stackConfig("prod")).controlPlane).toBe(false);
+    expect(deployedPartsOf(stackConfig("dev", (raw) => void (raw.kubernetes = { flavor: "self-managed" }))).controlPlane).toBe(false);
   });
 });
 
@@ -90,6 +97,7 @@ describe("renderRuleFiles with parts", () => {
     tracing: "jaeger",
     grafana: true,
     kubeletMetrics: true,
+    controlPlane: true,
   };
 
   it("renders the same bytes for a group whether it is selected or all groups are rendered", () => {
@@ -104,9 +112,9 @@ describe("renderRuleFiles with parts", () => {
 
   it("alerts per new group", () => {
     const count = (name: string) => new Set(ruleGroups().find((g) => g.name === name)!.rules.flatMap((r) => ("alert" in r ? [r.alert] : []))).size;
-    expect(Object.fromEntries(["otel-collector", "jaeger", "tempo", "loki", "alloy", "grafana", "kubernetes", "kubernetes-storage"].map((g) => [g, count(g)]))).toStrictEqual({
-      "otel-collector": 5, jaeger: 3, tempo: 3, loki: 4, alloy: 2, grafana: 4, kubernetes: 13, "kubernetes-storage": 2,
+    expect(Object.fromEntries(["otel-collector", "jaeger", "tempo", "loki", "alloy", "grafana", "kubernetes", "kubernetes-storage", "kubernetes-control-plane"].map((g) => [g, count(g)]))).toStrictEqual({
+      "otel-collector": 5, jaeger: 3, tempo: 3, loki: 4, alloy: 2, grafana: 4, kubernetes: 13, "kubernetes-storage": 2, "kubernetes-control-plane": 2,
     });
-    expect(alertNames().length).toBe(34 + 36);
+    expect(alertNames().length).toBe(34 + 38);
   });
 });

@@ -33,7 +33,7 @@ describe("committed rule files", () => {
     }
     expect(Object.keys(files)).toEqual([
       "targets.yml", "node.yml", "containers.yml", "postgres.yml", "redis.yml", "blackbox.yml", "http-slo.yml", "http-red.yml", "prometheus.yml", "alertmanager.yml",
-      "otel-collector.yml", "jaeger.yml", "tempo.yml", "loki.yml", "alloy.yml", "grafana.yml", "kubernetes.yml", "kubernetes-storage.yml",
+      "otel-collector.yml", "jaeger.yml", "tempo.yml", "loki.yml", "alloy.yml", "grafana.yml", "kubernetes.yml", "kubernetes-storage.yml", "kubernetes-control-plane.yml",
     ]);
   });
 
@@ -114,7 +114,7 @@ describe("expressions and names", () => {
       "KubePodCrashLooping", "KubePodNotReady", "KubeContainerWaiting", "KubeDeploymentReplicasMismatch", "KubeDeploymentRolloutStuck",
       "KubeStatefulSetReplicasMismatch", "KubeStatefulSetUpdateNotRolledOut", "KubeDaemonSetRolloutStuck", "KubeJobFailed",
       "KubeNodeNotReady", "KubeNodePressure", "KubeCpuOvercommit", "KubeMemoryOvercommit",
-      "KubePersistentVolumeFillingUp", "KubePersistentVolumeInodesFillingUp",
+      "KubePersistentVolumeFillingUp", "KubePersistentVolumeInodesFillingUp", "KubeAPIDown", "KubeAPIErrorsHigh",
     ]);
   });
 });

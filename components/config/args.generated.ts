@@ -100,7 +100,16 @@ export interface KubernetesConfig {
   networkPolicies?: boolean;
   /** StorageClass of the persistent volumes. Default: the cluster's default class. */
   storageClass?: string;
+  /** Who runs the control plane. `managed` (EKS, GKE, AKS; default): the provider does, and the stack neither scrapes nor alerts on it, so no control-plane alert fires for what it cannot see. `self-managed`: the stack scrapes the API server's `/metrics` and alerts on it. */
+  flavor?: KubernetesFlavor;
 }
+
+/** The values of `kubernetes.flavor`. */
+export const KubernetesFlavor = {
+  Managed: "managed",
+  SelfManaged: "self-managed",
+} as const;
+export type KubernetesFlavor = (typeof KubernetesFlavor)[keyof typeof KubernetesFlavor];
 
 /** The `prometheus` key of the stack config. */
 export interface PrometheusConfig {

@@ -6,6 +6,8 @@ export const jobNames = {
   prometheus: "prometheus",
   node: "node-exporter",
   cadvisor: "cadvisor",
+  kubelet: "kubelet",
+  apiserver: "apiserver",
   kubeStateMetrics: "kube-state-metrics",
   postgres: "postgres-exporter",
   redis: "redis-exporter",

@@ -159,8 +159,8 @@ export function deployedPartsOf(config: StackConfig): DeployedParts {
     logs: config.logs.enabled,
     tracing: config.tracing.enabled ? config.tracing.backend : undefined,
     grafana: config.grafana.enabled && config.grafana.mode === "deploy",
-    // The stack scrapes each kubelet's /metrics/cadvisor only, not its /metrics: no
-    // kubelet_volume_stats_* yet, so the volume alerts would never fire. True once that job exists.
-    kubeletMetrics: false,
+    // PrometheusStack scrapes each kubelet's /metrics on Kubernetes (kubelet_volume_stats_* kept).
+    kubeletMetrics: kubernetes,
+    controlPlane: kubernetes && config.kubernetes.flavor === "self-managed",
   };
 }

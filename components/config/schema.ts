@@ -71,6 +71,12 @@ export const stackConfigSchema = strictObject({
     networkPolicies: z.boolean().default(true),
     /** StorageClass of the persistent volumes. Default: the cluster's default class. */
     storageClass: z.string().optional(),
+    /**
+     * Who runs the control plane. `managed` (EKS, GKE, AKS; default): the provider does, and
+     * the stack neither scrapes nor alerts on it, so no control-plane alert fires for what it
+     * cannot see. `self-managed`: the stack scrapes the API server's `/metrics` and alerts on it.
+     */
+    flavor: z.enum(["managed", "self-managed"]).default("managed"),
   }).default({}),
 
   prometheus: strictObject({

@@ -19,7 +19,7 @@ export interface PrometheusRenderOptions {
 }
 
 /** One scrape job. */
-export type ScrapeJob = TargetJob | ProbeJob | DiscoveryJob | KubeletJob | SelectorJob;
+export type ScrapeJob = TargetJob | ProbeJob | DiscoveryJob | KubeletJob | ApiServerJob | SelectorJob;
 
 interface JobCommon {
   /** `job_name`, unique in the config. */
@@ -40,6 +40,12 @@ export interface TargetJob extends JobCommon {
   labels?: Record<string, string>;
   /** URL query parameters (`params:`). */
   params?: Record<string, string[]>;
+  /**
+   * Keep the labels the target exports over the ones Prometheus attaches (`honor_labels`): for an
+   * exporter that reports about other objects (kube-state-metrics' `namespace` and `pod` are the
+   * object's, not the exporter pod's).
+   */
+  honorLabels?: boolean;
 }
 
 /** Blackbox probes: each URL or host:port becomes `?target=` of a probe through the exporter. */
@@ -62,6 +68,17 @@ export interface DiscoveryJob extends JobCommon {
 /** Container metrics from each node's kubelet (its embedded cAdvisor), through the API server proxy. */
 export interface KubeletJob extends JobCommon {
   kind: "kubelet-cadvisor";
+  /** Which kubelet endpoint: its cAdvisor (`/metrics/cadvisor`, the default) or its own `/metrics`. */
+  endpoint?: "cadvisor" | "metrics";
+  /** A regex of the metric names to keep (`metric_relabel_configs`); default all. */
+  keep?: string;
+}
+
+/** The Kubernetes API server's own `/metrics`, through its in-cluster service. */
+export interface ApiServerJob extends JobCommon {
+  kind: "apiserver";
+  /** A regex of the metric names to keep (`metric_relabel_configs`); default all. */
+  keep?: string;
 }
 
 /** A user's pods on Kubernetes, selected by their labels (`monitorService` with `kubernetes`). */

@@ -1,6 +1,6 @@
 import * as yaml from "js-yaml";
 import { DiscoverySpec, ScrapeEndpoint } from "../platform/types";
-import { DiscoveryJob, KubeletJob, PrometheusRenderOptions, ProbeJob, ScrapeJob, SelectorJob, TargetJob } from "./prometheus-types";
+import { ApiServerJob, DiscoveryJob, KubeletJob, PrometheusRenderOptions, ProbeJob, ScrapeJob, SelectorJob, TargetJob } from "./prometheus-types";
 
 export * from "./prometheus-types";
 
@@ -64,6 +64,8 @@ function renderJob(job: ScrapeJob, serviceAccountDir: string): Record<string, un
       return { ...common, ...discoveryJob(job.discovery) };
     case "kubelet-cadvisor":
       return { ...common, ...kubeletJob(job, serviceAccountDir) };
+    case "apiserver":
+      return { ...common, ...apiServerJob(job, serviceAccountDir) };
     case "kubernetes-selector":
       return { ...common, ...selectorJob(job) };
   }
@@ -74,6 +76,7 @@ function targetJob(job: TargetJob): Record<string, unknown> {
     ...(job.metricsPath ? { metrics_path: job.metricsPath } : {}),
     ...(job.scheme ? { scheme: job.scheme } : {}),
     ...(job.params ? { params: sortedRecord(job.params) } : {}),
+    ...(job.honorLabels ? { honor_labels: true } : {}),
     ...endpointConfig(job.endpoint, job.labels),
   };
 }
@@ -210,8 +213,28 @@ function discoveryJob(discovery: DiscoverySpec): Record<string, unknown> {
   };
 }
 
-/** The kubelet's cAdvisor, reached through the API server so no node port has to be open to Prometheus. */
-function kubeletJob(_job: KubeletJob, serviceAccountDir: string): Record<string, unknown> {
+/** `metric_relabel_configs` keeping only the metric names of `regex`. */
+function keepOnly(regex: string | undefined): Record<string, unknown> {
+  return regex === undefined ? {} : { metric_relabel_configs: [{ source_labels: ["__name__"], regex, action: "keep" }] };
+}
+
+/** The API server's `/metrics`, with the service account's token (RBAC: `get` on the non-resource URL `/metrics`). */
+function apiServerJob(job: ApiServerJob, serviceAccountDir: string): Record<string, unknown> {
+  return {
+    scheme: "https",
+    authorization: { credentials_file: `${serviceAccountDir}/token` },
+    tls_config: { ca_file: `${serviceAccountDir}/ca.crt` },
+    static_configs: [{ targets: ["kubernetes.default.svc:443"] }],
+    ...keepOnly(job.keep),
+  };
+}
+
+/**
+ * The kubelet's cAdvisor or its own `/metrics`, reached through the API server so no node port has
+ * to be open to Prometheus.
+ */
+function kubeletJob(job: KubeletJob, serviceAccountDir: string): Record<string, unknown> {
+  const path = job.endpoint === "metrics" ? "metrics" : "metrics/cadvisor";
   return {
     scheme: "https",
     authorization: { credentials_file: `${serviceAccountDir}/token` },
@@ -219,9 +242,10 @@ function kubeletJob(_job: KubeletJob, serviceAccountDir: string): Record<string,
     kubernetes_sd_configs: [{ role: "node" }],
     relabel_configs: [
       { target_label: "__address__", replacement: "kubernetes.default.svc:443" },
-      { source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: "/api/v1/nodes/$1/proxy/metrics/cadvisor" },
+      { source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: `/api/v1/nodes/$1/proxy/${path}` },
       { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
     ],
+    ...keepOnly(job.keep),
   };
 }
 

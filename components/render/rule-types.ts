@@ -95,6 +95,8 @@ export interface RuleThresholds {
   readonly volumeAvailableRatio: number;
   /** Share of a persistent volume's inodes still free below which it is nearly out of inodes (0..1). */
   readonly volumeInodesFreeRatio: number;
+  /** Share of the Kubernetes API server's requests failing with 5xx above which it is erroring (0..1). */
+  readonly apiServerErrorRatio: number;
 }
 
 /** An alerting rule as it is written into the rule file, keys in Prometheus's documented order. */

@@ -171,3 +171,37 @@ export function kubernetesStorageGroup(t: RuleThresholds): RuleGroup {
     ],
   };
 }
+
+/**
+ * The API server, from its own `/metrics` (scraped only with `kubernetes.flavor: self-managed`).
+ * `apiserver_request_total` with `code` and `verb` labels is the API server's since Kubernetes
+ * 1.x (k8s.io/apiserver pkg/endpoints/metrics). The scheduler, controller-manager and etcd listen on
+ * node-local ports with their own authentication; the stack does not scrape them, so it has no
+ * alerts about them either.
+ */
+export function kubernetesControlPlaneGroup(t: RuleThresholds): RuleGroup {
+  const job = `job="${jobNames.apiserver}"`;
+  return {
+    name: "kubernetes-control-plane",
+    rules: [
+      alert(t, {
+        name: "KubeAPIDown",
+        expr: `up{${job}} == 0 or absent(up{${job}})`,
+        for: "5m",
+        severity: "critical",
+        summary: "Prometheus cannot reach the Kubernetes API server's metrics.",
+        description: "The Kubernetes API server has not answered Prometheus' scrape for 5 minutes (or there is no such target): the control plane is down or unreachable from the cluster, and no object can be changed.",
+      }),
+      alert(t, {
+        name: "KubeAPIErrorsHigh",
+        // Long-running requests (WATCH, CONNECT) are left out: they end with whatever code the client saw.
+        expr:
+          `sum(rate(apiserver_request_total{${job}, code=~"5..", verb!~"WATCH|CONNECT"}[5m])) / sum(rate(apiserver_request_total{${job}, verb!~"WATCH|CONNECT"}[5m])) > ${num(t.apiServerErrorRatio)}`,
+        for: "10m",
+        severity: "warning",
+        summary: "The Kubernetes API server answers {{ $value | humanizePercentage }} of requests with 5xx.",
+        description: `More than ${pct(t.apiServerErrorRatio)} of the API server's requests have failed with a 5xx code for 10 minutes: controllers, the kubelet and deploys see errors.`,
+      }),
+    ],
+  };
+}

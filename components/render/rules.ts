@@ -12,7 +12,7 @@ import { durationSeconds, httpSloGroup } from "./rules-slo";
 import { containersGroup, nodeGroup, targetsGroup } from "./rules-infra";
 import { alertmanagerGroup, prometheusGroup } from "./rules-self";
 import { blackboxGroup, postgresGroup, redisGroup } from "./rules-services";
-import { kubernetesGroup, kubernetesStorageGroup } from "./rules-kubernetes";
+import { kubernetesControlPlaneGroup, kubernetesGroup, kubernetesStorageGroup } from "./rules-kubernetes";
 import { alloyGroup, grafanaGroup, lokiGroup } from "./rules-logs";
 import { jaegerGroup, otelCollectorGroup, tempoGroup } from "./rules-tracing";
 import { isAlert, RuleGroup, RuleThresholds } from "./rule-types";
@@ -120,6 +120,8 @@ export const defaultThresholds: RuleThresholds = {
   volumeAvailableRatio: 0.1,
   /** Default 0.05: inodes run out long after space on most filesystems; 5% left is many small files. */
   volumeInodesFreeRatio: 0.05,
+  /** Default 0.03 (kubernetes-mixin's KubeAPIErrorBudgetBurn is finer, this is the plain ratio): 3% of API calls failing breaks controllers. */
+  apiServerErrorRatio: 0.03,
 };
 
 /** Problems of a thresholds object, each naming its field; empty when valid. */
@@ -147,6 +149,7 @@ export function thresholdProblems(t: RuleThresholds): string[] {
   ratio("exporterQueueRatio");
   ratio("volumeAvailableRatio");
   ratio("volumeInodesFreeRatio");
+  ratio("apiServerErrorRatio");
   if (!(Number.isFinite(t.lokiRetentionStaleHours) && t.lokiRetentionStaleHours > 0)) problems.push(`lokiRetentionStaleHours must be a positive number of hours, got ${t.lokiRetentionStaleHours}`);
   ratio("availabilityObjective", true);
   ratio("latencyObjective", true);
@@ -202,6 +205,8 @@ export interface DeployedParts {
   readonly grafana: boolean;
   /** Each kubelet's own `/metrics` (kubelet_volume_stats_*) is scraped, not only its cAdvisor. */
   readonly kubeletMetrics: boolean;
+  /** The API server's `/metrics` is scraped (`kubernetes.flavor: self-managed`). */
+  readonly controlPlane: boolean;
 }
 
 /** Every group, in file order, with the parts it needs; a group without `when` is always rendered. */
@@ -226,6 +231,8 @@ const GROUPS: readonly { build: (t: RuleThresholds) => RuleGroup; when?: (p: Dep
   { build: grafanaGroup, when: (p) => p.grafana },
   { build: kubernetesGroup, when: (p) => p.platform === "kubernetes" && p.exporters.kubeStateMetrics },
   { build: kubernetesStorageGroup, when: (p) => p.platform === "kubernetes" && p.kubeletMetrics },
+  // Only where the stack scrapes the control plane: a managed cluster gets no alert about what it cannot see.
+  { build: kubernetesControlPlaneGroup, when: (p) => p.platform === "kubernetes" && p.controlPlane },
 ];
 
 /**
