@@ -1,5 +1,6 @@
 /**
- * `npm run bench:alerting [-- --fast] [-- --trials N] [-- --healthy-minutes N]`
+ * `npm run bench:alerting [-- --fast] [-- --trials N] [-- --healthy-minutes N] [-- --watchdog-only]
+ *   [-- --watchdog-period 1m] [-- --watchdog-beats N] [-- --watchdog-survivor-beats N] [-- --watchdog-kill-after S]`
  *
  * How long the real notification path takes with the stack's timers, and whether it stays quiet
  * when nothing is wrong. Real Prometheus + Alertmanager + an in-process webhook receiver, all on
@@ -16,6 +17,13 @@
  *  2. Healthy run: every target up for --healthy-minutes, with a Prometheus restart (stop, start
  *     on the same data dir) placed so that a false alert it caused would still be notified within
  *     the run; prints every notification other than the Watchdog (routed to its own receiver).
+ *  3. Watchdog heartbeat (`--watchdog-only` runs just this): Prometheus evaluating the stack's rules
+ *     and two clustered Alertmanagers with the production peer timeout (15s), the Watchdog routed
+ *     to the dead-man's switch with period --watchdog-period (default: Pulumi.prod.yaml's, else the
+ *     schema's 1m; --fast 40s). Records every heartbeat's arrival for --watchdog-beats intervals,
+ *     kills the sending replica --watchdog-kill-after seconds after a heartbeat (default 2; 0.1
+ *     kills it before it has gossiped that heartbeat), records --watchdog-survivor-beats more, and
+ *     prints the intervals with min/p50/max beside the period and the bounds of `watchdogTimers`.
  *
  * Default timers are production's: Pulumi.prod.yaml's scrape and evaluation intervals, its critical
  * route's group_wait (10s), the alerting schema's defaults for what it leaves unset (group_interval
@@ -23,11 +31,11 @@
  * the resolve, flushed at group_interval) plus the healthy run; --fast (1s intervals, `for` 3s,
  * group_wait 1s) takes about 2 minutes.
  */
-import { parseAlerting } from "../components/config/alerting";
+import { parseAlerting, watchdogTimers } from "../components/config/alerting";
 import { renderAlertmanagerConfig } from "../components/render/alertmanager";
 import { durationSeconds, renderPrometheusConfig } from "../components/render/prometheus";
 import { defaultThresholds, isAlert, renderRuleFiles, ruleGroups } from "../components/render/rules";
-import { alertingDefinition, RECEIVERS, webhookSecrets, withAlertHolds } from "../test/helpers/alerting-stack";
+import { alertingDefinition, heartbeats, intervalsSeconds, isHeartbeat, RECEIVERS, startWatchdogCluster, webhookSecrets, withAlertHolds } from "../test/helpers/alerting-stack";
 import {
   describeNotification,
   ExporterHandle,
@@ -81,23 +89,54 @@ function prodTimers(): Timers {
 
 const FAST_TIMERS: Timers = { scrapeInterval: "1s", evaluationInterval: "1s", serviceDownFor: "3s", groupWait: "1s", criticalGroupWait: "1s", groupInterval: "2s", repeatInterval: "1h" };
 
-function parseArgs(argv: string[]): { fast: boolean; trials: number; healthyMinutes: number } {
+interface Args {
+  fast: boolean;
+  trials: number;
+  healthyMinutes: number;
+  watchdogOnly: boolean;
+  watchdogPeriod: string;
+  watchdogBeats: number;
+  watchdogSurvivorBeats: number;
+  watchdogKillAfter: number;
+}
+
+function parseArgs(argv: string[]): Args {
   const fast = argv.includes("--fast");
-  const value = (flag: string): number | undefined => {
+  const VALUE_FLAGS = ["--trials", "--healthy-minutes", "--watchdog-period", "--watchdog-beats", "--watchdog-survivor-beats", "--watchdog-kill-after"];
+  const raw = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
-    if (i < 0) return undefined;
-    const n = Number(argv[i + 1]);
-    if (!(Number.isFinite(n) && n >= 0)) throw new Error(`${flag} takes a number, got ${argv[i + 1]}`);
+    return i < 0 ? undefined : argv[i + 1];
+  };
+  const value = (flag: string): number | undefined => {
+    const text = raw(flag);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!(Number.isFinite(n) && n >= 0)) throw new Error(`${flag} takes a number, got ${text}`);
     return n;
   };
-  const known = new Set(["--fast", "--trials", "--healthy-minutes"]);
+  const known = new Set(["--fast", "--watchdog-only", ...VALUE_FLAGS]);
   argv.forEach((a, i) => {
-    if (a.startsWith("--") && !known.has(a)) throw new Error(`unknown flag ${a} (flags: --fast, --trials N, --healthy-minutes N)`);
-    if (!a.startsWith("--") && !["--trials", "--healthy-minutes"].includes(argv[i - 1])) throw new Error(`unexpected argument ${a}`);
+    if (a.startsWith("--") && !known.has(a)) throw new Error(`unknown flag ${a} (flags: ${[...known].join(", ")})`);
+    if (!a.startsWith("--") && !VALUE_FLAGS.includes(argv[i - 1])) throw new Error(`unexpected argument ${a}`);
   });
   const trials = Math.round(value("--trials") ?? 5);
   if (trials < 1) throw new Error("--trials must be at least 1");
-  return { fast, trials, healthyMinutes: value("--healthy-minutes") ?? (fast ? 1 : 10) };
+  const prodPeriod = (): string | undefined => {
+    const text = stackFileConfig("prod")["observability:alerting"];
+    return text === undefined ? undefined : parseAlerting(JSON.parse(text)).watchdog.repeatInterval;
+  };
+  const watchdogPeriod = raw("--watchdog-period") ?? (fast ? "40s" : prodPeriod() ?? "1m");
+  watchdogTimers(watchdogPeriod); // throws, naming the problem, for a period the schema rejects
+  return {
+    fast,
+    trials,
+    healthyMinutes: value("--healthy-minutes") ?? (fast ? 1 : 10),
+    watchdogOnly: argv.includes("--watchdog-only"),
+    watchdogPeriod,
+    watchdogBeats: Math.max(1, Math.round(value("--watchdog-beats") ?? (fast ? 3 : 5))),
+    watchdogSurvivorBeats: Math.max(1, Math.round(value("--watchdog-survivor-beats") ?? (fast ? 2 : 3))),
+    watchdogKillAfter: value("--watchdog-kill-after") ?? 2,
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -123,6 +162,10 @@ interface Trial {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.watchdogOnly) {
+    await watchdogBench(args);
+    return;
+  }
   const timers = args.fast ? FAST_TIMERS : prodTimers();
   const [si, ei, hold, gw, gi] = [timers.scrapeInterval, timers.evaluationInterval, timers.serviceDownFor, timers.criticalGroupWait, timers.groupInterval].map(durationSeconds);
   // Alerts fire at an evaluation: a `for` that is not a multiple of the interval rounds up.
@@ -253,7 +296,49 @@ async function main(): Promise<void> {
   log("    Prometheus drops what it sends before it has discovered its Alertmanagers (~5 s after each start) and resends a");
   log("    still-firing alert only after --rules.alert.resend-delay (1m): Watchdog reaches Alertmanager about a minute after each start.");
   if (receiver.rejected.length > 0) log(`  malformed requests to the receiver: ${receiver.rejected.length}`);
+  await stopAll();
+  await watchdogBench(args);
   log(`\ntotal ${secs(Date.now() - started)} s`);
+}
+
+/** `min/p50/max` of seconds, 3 decimals. */
+function spread(values: number[]): string {
+  if (values.length === 0) return "none";
+  const sorted = [...values].sort((a, b) => a - b);
+  return `min ${sorted[0].toFixed(3)} s   p50 ${percentile(sorted, 0.5).toFixed(3)} s   max ${sorted[sorted.length - 1].toFixed(3)} s`;
+}
+
+/** 3. The Watchdog heartbeat at the dead-man's switch, from a healthy cluster and from the survivor of a kill. */
+async function watchdogBench(args: Args): Promise<void> {
+  const t = watchdogTimers(args.watchdogPeriod);
+  const period = t.periodSeconds;
+  log(`\nWatchdog heartbeat: period ${args.watchdogPeriod} -> route group_wait ${t.groupWait}, group_interval ${t.groupInterval}, repeat_interval ${t.repeatInterval}`);
+  log(`  expected: every ${period} s; when the sending replica changes, intervals up to ${t.handoverMaxSeconds} s (handover in ${t.handoverMinSeconds}..${t.repeatIntervalSeconds + t.groupIntervalSeconds} s normally); switch grace >= ${t.graceSeconds} s`);
+  const started = Date.now();
+  const { receiver, ams, prometheus } = await startWatchdogCluster(args.watchdogPeriod);
+  const name = (url: string) => (ams[0].url === url.replace(/\/$/, "") ? "am1" : "am2");
+  log(`  2 Alertmanagers (${ams.map((a) => a.address).join(", ")}, peer timeout 15s) + Prometheus ${prometheus.address} up in ${secs(Date.now() - started)} s`);
+
+  const beatTimeout = (n: number) => (n * period + t.handoverMaxSeconds + 60) * 1000;
+  await receiver.waitForNotifications(args.watchdogBeats + 1, isHeartbeat, beatTimeout(args.watchdogBeats + 1), `${args.watchdogBeats + 1} heartbeats`);
+  const healthy = heartbeats(receiver);
+  const healthyIntervals = intervalsSeconds(healthy);
+  log(`  healthy cluster, ${healthyIntervals.length} intervals: ${healthyIntervals.map((v) => v.toFixed(3)).join(" ")} s (senders: ${[...new Set(healthy.map((n) => name(n.payload.externalURL)))].join(", ")})`);
+  log(`    ${spread(healthyIntervals)}   configured ${period} s   within 1 s of it: ${healthyIntervals.filter((v) => Math.abs(v - period) <= 1).length}/${healthyIntervals.length}`);
+
+  const last = healthy[healthy.length - 1];
+  const sender = ams.find((am) => am.url === last.payload.externalURL.replace(/\/$/, ""))!;
+  await sleep(Math.max(0, args.watchdogKillAfter * 1000 - (Date.now() - last.receivedAt)));
+  await sender.process.kill();
+  log(`  killed the sender (${name(sender.url)}, SIGKILL) ${secs(Date.now() - last.receivedAt)} s after its heartbeat`);
+  await receiver.waitForNotifications(healthy.length + args.watchdogSurvivorBeats + 1, isHeartbeat, beatTimeout(args.watchdogSurvivorBeats + 2), `${args.watchdogSurvivorBeats + 1} heartbeats from the survivor`);
+  const after = heartbeats(receiver).slice(healthy.length - 1);
+  const afterIntervals = intervalsSeconds(after);
+  log(`  after the kill, ${afterIntervals.length} intervals: ${afterIntervals.map((v) => v.toFixed(3)).join(" ")} s (senders: ${[...new Set(after.slice(1).map((n) => name(n.payload.externalURL)))].join(", ")})`);
+  log(`    ${spread(afterIntervals)}   configured ${period} s   longest within ${t.handoverMaxSeconds} s: ${Math.max(...afterIntervals) <= t.handoverMaxSeconds + 1 ? "yes" : "NO"}`);
+  const dead = receiver.matching((n) => n.payload.receiver === RECEIVERS.deadmansSwitch && !isHeartbeat(n));
+  if (dead.length > 0) log(`  other notifications at the switch: ${dead.map(describeNotification).join("; ")}`);
+  await stopAll();
 }
 
 main()

@@ -11,6 +11,7 @@ import { Platform, WorkloadSpec } from "./platform/types";
 import { renderGrafanaContactPoints, renderGrafanaMuteTimings, renderGrafanaPolicy } from "./render/alertmanager";
 import { DashboardPlan, DatasourcePlan, DatasourceUrls, folderUid, grafanaDatasources, planDashboards } from "./render/grafana";
 import { ScrapeJob } from "./render/prometheus-types";
+import { DeployedParts } from "./render/rules";
 
 export interface GrafanaStackArgs {
   /** Where Grafana runs in `deploy` mode: a `DockerPlatform` or a `KubernetesPlatform`. Unused in `existing` mode. */
@@ -42,6 +43,13 @@ export interface GrafanaStackArgs {
    * `datasources` and `grafana.dashboardsDir` (`planDashboards`), before this component is registered.
    */
   dashboardPlan?: DashboardPlan;
+  /**
+   * The parts the stack deploys (`deployedPartsOf(config)`), when the plan is made here: only their
+   * dashboards and dashboard rows are pushed. Default every part. Unused with `dashboardPlan`.
+   */
+  parts?: DeployedParts;
+  /** Push the example business dashboard too, when the plan is made here. Default false. */
+  includeExamples?: boolean;
 }
 
 /**
@@ -72,7 +80,7 @@ export class GrafanaStack extends pulumi.ComponentResource {
   private push!: { name: string; child: pulumi.CustomResourceOptions; datasources: pulumi.Resource[] };
   /** The datasources pushed, in order. */
   public readonly datasourcePlan: DatasourcePlan[];
-  /** The dashboards pushed and the built-in ones skipped (a datasource they read is not in the stack). */
+  /** The dashboards pushed and the built-in ones skipped (their part is not deployed, a datasource they read is not in the stack, or an example). */
   public readonly dashboardPlan: DashboardPlan;
 
   constructor(name: string, args: GrafanaStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -94,6 +102,8 @@ export class GrafanaStack extends pulumi.ComponentResource {
         datasourceUids: datasourcePlan.map((d) => d.uid),
         tracesBackend: args.datasources?.tracesBackend,
         dashboardsDir: cfg.dashboardsDir,
+        parts: args.parts,
+        includeExamples: args.includeExamples,
       });
     } catch (e) {
       if (!(e instanceof DashboardLoadError)) throw e;

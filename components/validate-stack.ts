@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_NAMESPACE, ConfigError, configPath } from "./config/load";
-import { stackRuleFiles } from "./config/rules";
+import { deployedPartsOf, stackRuleFiles } from "./config/rules";
 import { StackConfig } from "./config/schema";
 import { jobNames } from "./config/jobs";
 import { alertmanagerPorts } from "./alerting-workloads";
@@ -53,8 +53,9 @@ export function validateStack(config: StackConfig, namespace = CONFIG_NAMESPACE)
 }
 
 /**
- * The dashboards Grafana will get, planned for the datasources this config creates (the same
- * `grafanaDatasources` that `GrafanaStack` runs on the real URLs), and the problems of the user's
+ * The dashboards Grafana will get, planned for the parts this config deploys (`deployedPartsOf`,
+ * as the rules are) and the datasources it creates (the same `grafanaDatasources` that
+ * `GrafanaStack` runs on the real URLs), and the problems of the user's
  * folder: `observability:grafana.dashboardsDir: <file>: <problem>`.
  */
 function dashboardIssues(config: StackConfig, namespace: string): { issues: string[]; plan?: DashboardPlan } {
@@ -75,7 +76,15 @@ function dashboardIssues(config: StackConfig, namespace: string): { issues: stri
     tracesBackend,
     alertmanagerUrl: config.alertmanager.enabled ? "" : undefined,
   });
-  const { plan, problems } = checkDashboards({ datasourceUids: datasources.map((d) => d.uid), tracesBackend, dashboardsDir: dir });
+  // The parts that pick the rule groups (`stackRuleFiles`) pick the dashboards and their rows.
+  // The example dashboard only when asked for (`grafana.exampleDashboards`).
+  const { plan, problems } = checkDashboards({
+    datasourceUids: datasources.map((d) => d.uid),
+    tracesBackend,
+    dashboardsDir: dir,
+    parts: deployedPartsOf(config),
+    includeExamples: config.grafana.exampleDashboards,
+  });
   if (problems.builtIn.length > 0) {
     // Not the config's fault: a built-in dashboard of this package is broken.
     throw new Error(`the built-in dashboards are not valid (a bug of pulumi-observability):\n${problems.builtIn.map((p) => `  - ${p}`).join("\n")}`);

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { alerts } from "./alerts";
+import type { DeployedParts } from "../components/render/rules";
+import { alerts, alertsDashboard } from "./alerts";
 import { Dashboard, VALID_DATASOURCE_UIDS } from "./common";
 import { containers } from "./containers";
 import { business } from "./examples/business";
@@ -11,7 +12,7 @@ import { logs } from "./logs";
 import { postgres } from "./postgres";
 import { probes } from "./probes";
 import { redis } from "./redis";
-import { stackHealth } from "./stack-health";
+import { stackHealth, stackHealthDashboard } from "./stack-health";
 import { TracesBackend, tracesDashboard } from "./traces";
 import { checkDatasources } from "./validate";
 
@@ -21,14 +22,67 @@ export type { Dashboard } from "./common";
 export interface RegistryOptions {
   /** Which backend the traces datasource is; the traces dashboard's queries differ. Default `tempo`. */
   tracesBackend?: TracesBackend;
-  /** Include the example business dashboard. Default true: it shows users how to add theirs. */
+  /** Include the example business dashboard. Default true: the catalogue lists every dashboard. */
   includeExamples?: boolean;
 }
 
-/** Every dashboard the stack ships, in a fixed order. */
+/**
+ * Every dashboard the stack ships, in a fixed order, each with all its rows: the catalogue (the
+ * uids a user's dashboard may not take, the docs' table). What a stack pushes is `deployedDashboards`.
+ */
 export function allDashboards(opts: RegistryOptions = {}): Dashboard[] {
   const list = [host, containers, probes, http, postgres, redis, logs, tracesDashboard(opts.tracesBackend ?? "tempo"), alerts, stackHealth];
   return opts.includeExamples ?? true ? [...list, business] : list;
+}
+
+/** One built-in dashboard: what it is for the parts deployed, and the part it needs (none: always). */
+interface CatalogueEntry {
+  uid: string;
+  dashboard: (parts: DeployedParts) => Dashboard;
+  needs?: { /** The config switch, for messages. */ part: string; deployed: (parts: DeployedParts) => boolean };
+}
+
+/**
+ * The built-in dashboards and the parts each needs, in `allDashboards` order: the same
+ * `DeployedParts` (`deployedPartsOf(config)`) that picks the rule groups picks these, so a
+ * dashboard, a dashboard row and a rule group exist only with the part whose metrics they read.
+ */
+const CATALOGUE: readonly CatalogueEntry[] = [
+  { uid: host.uid, dashboard: () => host, needs: { part: "exporters.node.enabled", deployed: (p) => p.exporters.node } },
+  // On Kubernetes `exporters.cadvisor` is the kubelet's cAdvisor, with the same container_* names.
+  { uid: containers.uid, dashboard: () => containers, needs: { part: "exporters.cadvisor.enabled", deployed: (p) => p.exporters.cadvisor } },
+  { uid: probes.uid, dashboard: () => probes, needs: { part: "exporters.blackbox.enabled", deployed: (p) => p.exporters.blackbox } },
+  // Recorded per-service series: always there for the services monitorService adds at any time.
+  { uid: http.uid, dashboard: () => http },
+  { uid: postgres.uid, dashboard: () => postgres, needs: { part: "exporters.postgres.enabled", deployed: (p) => p.exporters.postgres } },
+  { uid: redis.uid, dashboard: () => redis, needs: { part: "exporters.redis.enabled", deployed: (p) => p.exporters.redis } },
+  { uid: logs.uid, dashboard: () => logs, needs: { part: "logs.enabled", deployed: (p) => p.logs } },
+  { uid: "obs-traces", dashboard: (p) => tracesDashboard(p.tracing ?? "tempo"), needs: { part: "tracing.enabled", deployed: (p) => p.tracing !== undefined } },
+  { uid: alerts.uid, dashboard: (p) => alertsDashboard(p) },
+  { uid: stackHealth.uid, dashboard: (p) => stackHealthDashboard(p) },
+];
+
+export interface DeployedDashboards {
+  /** The built-in dashboards of the parts deployed, each with the rows of those parts only. */
+  dashboards: Dashboard[];
+  /** The built-in dashboards left out, and why. */
+  left: { uid: string; reason: string }[];
+}
+
+/**
+ * The built-in dashboards of the parts deployed, in `allDashboards` order. The example business
+ * dashboard is pushed only when `includeExamples` asks for it: it reads an application's metrics
+ * that no part of the stack produces.
+ */
+export function deployedDashboards(parts: DeployedParts, opts: { includeExamples?: boolean } = {}): DeployedDashboards {
+  const out: DeployedDashboards = { dashboards: [], left: [] };
+  for (const entry of CATALOGUE) {
+    if (entry.needs && !entry.needs.deployed(parts)) out.left.push({ uid: entry.uid, reason: `${entry.needs.part} is false` });
+    else out.dashboards.push(entry.dashboard(parts));
+  }
+  if (opts.includeExamples ?? false) out.dashboards.push(business);
+  else out.left.push({ uid: business.uid, reason: "an example: pushed only when asked for" });
+  return out;
 }
 
 /** A dashboard loaded from the user's folder. */

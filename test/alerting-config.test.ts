@@ -69,6 +69,11 @@ describe("alerting config: defaults", () => {
     expect(requiredSecretKeys(cfg)).toStrictEqual(["ops.email[1]"]);
   });
 
+  it.each(["40s", "41s", "1m", "90s", "1h"])("accepts a %s watchdog period", (period) => {
+    expect(validateAlerting(base({ watchdog: { receiver: "chat", repeatInterval: period } }))).toStrictEqual([]);
+    expect(parseAlerting(base({ watchdog: { receiver: "chat", repeatInterval: period } })).watchdog).toStrictEqual({ receiver: "chat", repeatInterval: period });
+  });
+
   it("keeps the schema usable inside the stack schema (defaults from an empty object)", () => {
     expect(alertingSchema.safeParse({}).success).toBe(true);
     expect(alertingSchema.safeParse({ receivers: [] }).success).toBe(false);
@@ -137,6 +142,21 @@ describe("alerting config: rejected with the path and what would be valid", () =
     ["units in the wrong order", base({ route: { repeatInterval: "30m4h" } }), ['observability:alerting.route.repeatInterval: "30m4h" is not a duration (e.g. 15d, 12h, 30s)']],
     ["a zero repeat interval", withRoutes([{ receiver: "chat", repeatInterval: "0s" }]), ['observability:alerting.route.routes[0].repeatInterval: "0s" is not a duration (e.g. 15d, 12h, 30s)']],
     ["a malformed watchdog interval", base({ watchdog: { repeatInterval: "1 minute" } }), ['observability:alerting.watchdog.repeatInterval: "1 minute" is not a duration (e.g. 15d, 12h, 30s)']],
+    [
+      "a watchdog period shorter than two group intervals above the cluster peer timeout",
+      base({ watchdog: { receiver: "chat", repeatInterval: "30s" } }),
+      [
+        `observability:alerting.watchdog.repeatInterval: "30s" must be at least 40s: a heartbeat goes out on a flush of the Watchdog route, whose group interval must stay above Alertmanager's 15s cluster peer timeout (at least 20s, prometheus/alertmanager#2447), and the period needs two of them (e.g. 1m)`,
+      ],
+    ],
+    [
+      "a watchdog period just under the shortest",
+      base({ watchdog: { repeatInterval: "39s999ms" } }),
+      [
+        `observability:alerting.watchdog.repeatInterval: "39s999ms" must be at least 40s: a heartbeat goes out on a flush of the Watchdog route, whose group interval must stay above Alertmanager's 15s cluster peer timeout (at least 20s, prometheus/alertmanager#2447), and the period needs two of them (e.g. 1m)`,
+      ],
+    ],
+    ["a watchdog period in fractions of a second", base({ watchdog: { repeatInterval: "1m500ms" } }), ['observability:alerting.watchdog.repeatInterval: "1m500ms" must be a whole number of seconds (e.g. 1m, 90s)']],
     [
       "a mute interval that is not defined",
       withRoutes([{ matchers: ['severity="warning"'], receiver: "chat", muteTimeIntervals: ["nights"] }]),

@@ -14,6 +14,7 @@ import {
   formatMatcher,
   parseAlerting,
   requiredSecretKeys,
+  watchdogTimers,
 } from "../components/config/alerting";
 import {
   GrafanaContactPoint,
@@ -111,7 +112,7 @@ describe("alertmanager.yml", () => {
       group_interval: "5m",
       repeat_interval: "4h",
       routes: [
-        { receiver: "deadmans-switch", matchers: ['alertname="Watchdog"'], group_interval: "1m", repeat_interval: "1m" },
+        { receiver: "deadmans-switch", matchers: ['alertname="Watchdog"'], group_wait: "0s", group_interval: "20s", repeat_interval: "47s" },
         { receiver: "oncall", matchers: ['severity="critical"'], continue: true, group_wait: "10s" },
         { receiver: "db", matchers: ['team="db"'] },
         { receiver: "security", matchers: ['team="security"'] },
@@ -219,6 +220,246 @@ describe("alertmanager.yml", () => {
     const cfg = parseAlerting(exampleAlerting);
     const secrets = { ...fakeSecrets(cfg), "chat.slack[0]": "xoxb-not-a-url" };
     expect(() => renderAlertmanagerConfig(cfg, secrets)).toThrow(/^the secret "chat\.slack\[0\]" is not an http\(s\) URL$/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The Watchdog route: timers that make the heartbeat period what the config says
+// ---------------------------------------------------------------------------------------------
+
+const withWatchdogPeriod = (period: string): AlertingConfigInput => ({ ...exampleAlerting, watchdog: { receiver: "deadmans-switch", repeatInterval: period } });
+
+describe("the Watchdog route", () => {
+  it.each<[string, string, string]>([
+    ["40s", "20s", "27s"],
+    ["45s", "22s500ms", "32s"],
+    ["1m", "20s", "47s"],
+    ["90s", "22s500ms", "1m17s"],
+    ["1m10s", "35s", "57s"],
+    ["2m", "20s", "1m47s"],
+    ["5m", "20s", "4m47s"],
+    ["1h", "20s", "59m47s"],
+    ["1d", "20s", "23h59m47s"],
+  ])("renders a %s heartbeat period as group_wait 0s, group_interval %s, repeat_interval %s", (period, groupInterval, repeatInterval) => {
+    const { cfg, text } = render(withWatchdogPeriod(period));
+    const am = yaml.load(text) as any;
+    const watchdogRoute = { receiver: "deadmans-switch", matchers: ['alertname="Watchdog"'], group_wait: "0s", group_interval: groupInterval, repeat_interval: repeatInterval };
+    expect(am.route.routes[0]).toStrictEqual(watchdogRoute);
+    // Grafana's notification policy gets the same timers.
+    expect(renderGrafanaPolicy(cfg).policies[0]).toStrictEqual({
+      contactPoint: "deadmans-switch",
+      matchers: [{ label: "alertname", match: "=", value: "Watchdog" }],
+      groupWait: "0s",
+      groupInterval,
+      repeatInterval,
+    });
+  });
+
+  it("renders no Watchdog route without a receiver: the Watchdog then follows the route tree", () => {
+    const am = yaml.load(render({ ...exampleAlerting, watchdog: { repeatInterval: "2m" } }).text) as any;
+    expect(am.route.routes.map((r: any) => r.receiver)).toStrictEqual(["oncall", "db", "security", "chat"]);
+  });
+
+  it("splits every period into n >= 2 equal group intervals above the cluster peer timeout, with P - G < repeat < P", () => {
+    // Every whole-second period from the shortest (40s) to 10m, and some long ones.
+    const periods = [...Array.from({ length: 561 }, (_, i) => 40 + i), 3600, 86400 + 1];
+    for (const p of periods) {
+      const t = watchdogTimers(`${p}s`);
+      const n = p / t.groupIntervalSeconds;
+      const facts = {
+        p,
+        wholeFlushes: Math.abs(n - Math.round(n)) < 1e-9 && n >= 2,
+        // prometheus/alertmanager#2447: a group interval at or below the 15s peer timeout re-sends stale notifications.
+        aboveTheRoomyPeerTimeout: t.groupIntervalSeconds >= 20,
+        repeatBetween: p - t.groupIntervalSeconds < t.repeatIntervalSeconds && t.repeatIntervalSeconds < p,
+        // What the second replica needs never to send early: its due ticks come after P - G + (G - peer timeout).
+        secondReplicaNeverEarly: t.repeatIntervalSeconds - (p - t.groupIntervalSeconds) >= t.groupIntervalSeconds - 15,
+        // Grafana's policy form wants repeat >= group.
+        repeatAtLeastGroup: t.repeatIntervalSeconds >= t.groupIntervalSeconds,
+        // The rendered texts say the same as the numbers.
+        texts: durationSecondsOf(t.groupInterval) === t.groupIntervalSeconds && durationSecondsOf(t.repeatInterval) === t.repeatIntervalSeconds,
+      };
+      expect(facts).toStrictEqual({ p, wholeFlushes: true, aboveTheRoomyPeerTimeout: true, repeatBetween: true, secondReplicaNeverEarly: true, repeatAtLeastGroup: true, texts: true });
+    }
+  });
+
+  it("states the bounds the runbook gives the dead-man's switch", () => {
+    expect(watchdogTimers("1m")).toStrictEqual({
+      groupWait: "0s",
+      groupInterval: "20s",
+      repeatInterval: "47s",
+      periodSeconds: 60,
+      groupIntervalSeconds: 20,
+      repeatIntervalSeconds: 47,
+      handoverMinSeconds: 47,
+      handoverMaxSeconds: 82,
+      graceSeconds: 35,
+    });
+  });
+
+  it("matches the table the Watchdog runbook gives the dead-man's switch", () => {
+    const text = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks", "Watchdog.md"), "utf8");
+    const rows = [...text.matchAll(/^\| (\S+)(?: \(default\))? \| (\S+) \| (\S+) \| (\S+) \| (\d+) s \| (\d+) s \|$/gm)].map((m) => m.slice(1));
+    expect(rows.map((r) => r[0])).toStrictEqual(["40s", "1m", "2m", "5m"]);
+    for (const [period, groupWait, groupInterval, repeatInterval, latest, grace] of rows) {
+      const t = watchdogTimers(period);
+      expect([groupWait, groupInterval, repeatInterval, Number(latest), Number(grace)]).toStrictEqual([t.groupWait, t.groupInterval, t.repeatInterval, t.handoverMaxSeconds, t.graceSeconds]);
+    }
+  });
+
+  it("refuses to render a period the schema rejects, naming the field", () => {
+    expect(() => watchdogTimers("30s")).toThrow(/^watchdog\.repeatInterval "30s" must be at least 40s/);
+  });
+});
+
+function durationSecondsOf(text: string): number {
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|h|m|s)/g)) total += Number(n) * units[unit];
+  return Math.round(total * 1000) / 1000;
+}
+
+/**
+ * A model of how Alertmanager 0.35 paces re-sends of a still-firing group, for the Watchdog route
+ * of every replica of a cluster (the same model `watchdogTimers` is designed with; the real
+ * processes are measured in test/e2e-watchdog.test.ts and `npm run bench:alerting`):
+ *
+ * - dispatch/dispatch.go `aggrGroup.run`: a flush starts when the group's timer fires (or when the
+ *   previous flush ends, if later) and immediately re-arms the timer for group_interval; the
+ *   flush's `now` is the timer's time.
+ * - notify/cluster_stages.go + app/cluster.go: the replica at position k (peer names sorted; a
+ *   killed peer counts until failure detection) waits k x peer_timeout before its dedup.
+ * - notify/dedup_stage.go `needsUpdate`: a still-firing group is re-sent only if the last
+ *   notification-log entry is older than repeat_interval, strictly, as of `now`; nflog.Log stamps
+ *   the entry when the send has finished, and gossip carries it to the other replicas.
+ */
+interface ModelReplica {
+  /** Seconds after the first replica's group started that this one's did (its timer phase). */
+  phase: number;
+  /** SIGKILLed at this second. Default: never. */
+  diesAt?: number;
+}
+
+interface ModelOptions {
+  groupInterval: number;
+  repeatInterval: number;
+  peerTimeout: number;
+  /** In peer-name order: replicas[0] is position 0. */
+  replicas: ModelReplica[];
+  until: number;
+  /** Seconds a send takes (the entry is stamped after it). */
+  delivery?: number;
+  /** Seconds for a log entry to reach the other replicas. */
+  gossip?: number;
+  /** Seconds from a kill until the others stop counting the peer (memberlist, ~5 s). */
+  detection?: number;
+}
+
+function simulateHeartbeats(o: ModelOptions): { at: number; by: number }[] {
+  const delivery = o.delivery ?? 0.05;
+  const gossip = o.gossip ?? 0.2;
+  const detection = o.detection ?? 6;
+  const entries: { ts: number; by: number }[] = [];
+  const sent: { at: number; by: number }[] = [];
+  type Event = { t: number; kind: "tick"; r: number; now: number } | { t: number; kind: "dedup"; r: number; now: number; start: number };
+  const queue: Event[] = o.replicas.map((rep, r) => ({ t: rep.phase, kind: "tick", r, now: rep.phase }));
+  const alive = (r: number, t: number) => o.replicas[r].diesAt === undefined || t < o.replicas[r].diesAt!;
+  const counted = (r: number, t: number) => o.replicas[r].diesAt === undefined || t < o.replicas[r].diesAt! + detection;
+  while (queue.length > 0) {
+    queue.sort((a, b) => a.t - b.t);
+    const e = queue.shift()!;
+    if (e.t > o.until || !alive(e.r, e.t)) continue;
+    if (e.kind === "tick") {
+      const position = o.replicas.filter((_, j) => j < e.r && counted(j, e.t)).length;
+      queue.push({ t: e.t + position * o.peerTimeout, kind: "dedup", r: e.r, now: e.now, start: e.t });
+      continue;
+    }
+    // A replica killed before its entry's gossip round never sends it.
+    const visible = entries.filter((x) => (x.by === e.r ? x.ts <= e.t : x.ts + gossip <= e.t && alive(x.by, x.ts + gossip)));
+    const last = visible.length > 0 ? Math.max(...visible.map((x) => x.ts)) : undefined;
+    const due = last === undefined || last < e.now - o.repeatInterval;
+    if (due) {
+      entries.push({ ts: e.t + delivery, by: e.r });
+      sent.push({ at: e.t + delivery, by: e.r });
+    }
+    // The timer was re-armed when the flush started; a flush still running delays the next one.
+    const nextFire = e.start + o.groupInterval;
+    queue.push({ t: Math.max(nextFire, e.t + (due ? delivery : 0)), kind: "tick", r: e.r, now: nextFire });
+  }
+  return sent.sort((a, b) => a.at - b.at);
+}
+
+const gaps = (beats: { at: number }[]) => beats.slice(1).map((b, i) => Math.round((b.at - beats[i].at) * 1000) / 1000);
+
+describe("heartbeat model of Alertmanager 0.35 (flush ticks, cluster wait, strict repeat check)", () => {
+  const P = 60;
+  const t = watchdogTimers("1m");
+  const ours = { groupInterval: t.groupIntervalSeconds, repeatInterval: t.repeatIntervalSeconds, peerTimeout: 15 };
+  /** Phases of the second replica: a few ms (Prometheus sends to both at once), around G - W (5 s) and up to G. */
+  const PHASES = [0.001, 0.03, 0.5, 3, 4.9, 5.1, 6.9, 7.1, 10, 15, 19.9];
+
+  it("one Alertmanager: a heartbeat every period exactly", () => {
+    const beats = simulateHeartbeats({ ...ours, replicas: [{ phase: 0 }], until: 20 * P });
+    expect(new Set(gaps(beats))).toStrictEqual(new Set([P]));
+  });
+
+  it.each(PHASES)("two gossiping replicas, the second %ss out of phase: every period exactly, from the first only", (phase) => {
+    const beats = simulateHeartbeats({ ...ours, replicas: [{ phase: 0 }, { phase }], until: 20 * P });
+    expect(new Set(gaps(beats))).toStrictEqual(new Set([P]));
+    expect(new Set(beats.map((b) => b.by))).toStrictEqual(new Set([0]));
+  });
+
+  it("the old route (group_interval = repeat_interval = period) beats every 75-105 s in a cluster, 120 s alone", () => {
+    const old = { groupInterval: P, repeatInterval: P, peerTimeout: 15 };
+    expect(new Set(gaps(simulateHeartbeats({ ...old, replicas: [{ phase: 0 }, { phase: 0.5 }], until: 20 * P })))).toStrictEqual(new Set([75.5, 104.5]));
+    expect(new Set(gaps(simulateHeartbeats({ ...old, replicas: [{ phase: 0 }], until: 20 * P })))).toStrictEqual(new Set([2 * P]));
+  });
+
+  it("repeat_interval = period - group_interval alone is not enough: the second replica's held flush sends early", () => {
+    const naive = { groupInterval: 20, repeatInterval: P - 20, peerTimeout: 15 };
+    expect(new Set(gaps(simulateHeartbeats({ ...naive, replicas: [{ phase: 0 }, { phase: 0.5 }], until: 20 * P })))).toStrictEqual(new Set([55.5, 44.5]));
+  });
+
+  it.each(PHASES)("the sender killed right after a heartbeat, the survivor %ss out of phase: one beat in (repeat, repeat + group], then every period", (phase) => {
+    const beats = simulateHeartbeats({ ...ours, replicas: [{ phase: 0, diesAt: 5 * P + 1 }, { phase }], until: 20 * P });
+    const [before, after] = [beats.filter((b) => b.at < 5 * P + 1), beats.filter((b) => b.at >= 5 * P + 1)];
+    const handover = after[0].at - before[before.length - 1].at;
+    expect(handover).toBeGreaterThan(t.handoverMinSeconds);
+    expect(handover).toBeLessThanOrEqual(t.repeatIntervalSeconds + t.groupIntervalSeconds + 0.1);
+    expect(new Set(gaps(after))).toStrictEqual(new Set([P]));
+    expect(new Set(after.map((b) => b.by))).toStrictEqual(new Set([1]));
+  });
+
+  it.each([0.001, 3, 10])("the sender killed before it gossiped its last heartbeat, the survivor %ss out of phase: the survivor repeats it one peer timeout later, then P + G - W, then every period", (phase) => {
+    const lastBeat = 5 * P + 0.05;
+    const beats = simulateHeartbeats({ ...ours, replicas: [{ phase: 0, diesAt: lastBeat + 0.1 }, { phase }], until: 20 * P });
+    const after = beats.filter((b) => b.at > lastBeat);
+    const [repeat, next, ...steady] = gaps([{ at: lastBeat }, ...after]);
+    // Its first due tick (after the previous, gossiped beat + repeat_interval) is held a peer timeout
+    // while it still counts the dead sender, and then finds no newer entry.
+    const heldTick = 4 * P + 0.05 + t.repeatIntervalSeconds < 5 * P - t.groupIntervalSeconds + phase ? 5 * P - t.groupIntervalSeconds + phase : 5 * P + phase;
+    expect(repeat).toBeCloseTo(heldTick + 15 - 5 * P, 6);
+    expect(next).toBeCloseTo(P + t.groupIntervalSeconds - 15, 6);
+    expect(Math.max(repeat, next)).toBeLessThanOrEqual(t.handoverMaxSeconds);
+    expect(new Set(steady)).toStrictEqual(new Set([P]));
+  });
+
+  it.each<[number, number]>([
+    [0.5, 0.5],
+    [3, 0.5],
+    [3, 2.5],
+    [5, 0.5],
+  ])("the survivor %ss out of phase, the sender killed %ss before its next heartbeat (within failure detection of the survivor's due tick): that beat is held a peer timeout, within handoverMax", (phase, x) => {
+    const lastBeat = 5 * P + 0.05;
+    const beats = simulateHeartbeats({ ...ours, replicas: [{ phase: 0, diesAt: 6 * P - x }, { phase }], until: 20 * P });
+    const after = beats.filter((b) => b.at > lastBeat);
+    const [handover, next, ...steady] = gaps([{ at: lastBeat }, ...after]);
+    // Due at its tick 6P + phase, the survivor still counts the dead sender (position 1) and holds the flush 15 s.
+    expect(handover).toBeCloseTo(P + phase + 15, 6);
+    expect(handover).toBeLessThanOrEqual(t.handoverMaxSeconds);
+    // Its next due tick is the first more than repeat_interval after that held send: P + G - W later.
+    expect(next).toBeCloseTo(P + t.groupIntervalSeconds - 15, 6);
+    expect(new Set(steady)).toStrictEqual(new Set([P]));
   });
 });
 
@@ -378,6 +619,7 @@ describeWithBinaries("alertmanager.yml under the pinned amtool", ["amtool"], () 
     ["the default", {}],
     ["the example", exampleAlerting],
     ["the rich config", rich],
+    ["a 90s Watchdog period (group interval 22s500ms)", { ...exampleAlerting, watchdog: { receiver: "deadmans-switch", repeatInterval: "90s" } }],
   ])("amtool check-config accepts %s", (_name, input) => {
     const result = amtoolCheck(render(input).text);
     expect(result.output).toContain("SUCCESS");

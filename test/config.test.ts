@@ -30,7 +30,7 @@ describe("stack config", () => {
     expect(cfg.exporters.postgres.enabled).toBe(false);
     expect(cfg.exporters.blackbox).toMatchObject({ enabled: true, http: [], tcp: [] });
     expect(cfg.scrapeTargets).toStrictEqual([]);
-    expect(cfg.kubernetes).toStrictEqual({ namespace: "observability", createNamespace: true, networkPolicies: true });
+    expect(cfg.kubernetes).toStrictEqual({ namespace: "observability", createNamespace: true, networkPolicies: true, flavor: "managed" });
   });
 
   it("accepts a full config", () => {
@@ -59,7 +59,7 @@ describe("stack config", () => {
     ["a typo in a field", docker({ prometheus: { retension: "30d" } }), [], 'observability:prometheus.retension: "retension" is not a known field (fields: enableAdminApi, enableLifecycle, evaluationInterval, externalLabels, hostPort, resources, retention, retentionSize, scrapeInterval, storageSize)'],
     ["an unknown top-level key", docker({ prometeus: {} }), [], 'observability:prometeus: "prometeus" is not a known field (fields: alerting, alertmanager, docker, exporters, grafana, kubernetes, logs, name, platform, prometheus, rules, scrapeTargets, services, tracing)'],
     ["two scrape jobs with one name", docker({ scrapeTargets: [{ job: "api", targets: ["a:1"] }, { job: "api", targets: ["b:1"] }] }), [], 'observability:scrapeTargets[1].job: "api" is already the job of scrapeTargets[0]; job names must be unique'],
-    ["a job that reuses a stack job's name", docker({ scrapeTargets: [{ job: "node-exporter", targets: ["a:1"] }] }), [], 'observability:scrapeTargets[0].job: "node-exporter" is the name of a job the stack runs itself; choose another (reserved: alertmanager, alloy, blackbox-exporter, blackbox-http, blackbox-tcp, cadvisor, discovered, docker-socket-proxy, grafana, jaeger, kube-state-metrics, loki, node-exporter, otel-collector, postgres-exporter, prometheus, redis-exporter, spanmetrics, tempo)'],
+    ["a job that reuses a stack job's name", docker({ scrapeTargets: [{ job: "node-exporter", targets: ["a:1"] }] }), [], 'observability:scrapeTargets[0].job: "node-exporter" is the name of a job the stack runs itself; choose another (reserved: alertmanager, alloy, apiserver, blackbox-exporter, blackbox-http, blackbox-tcp, cadvisor, discovered, docker-socket-proxy, grafana, jaeger, kube-state-metrics, kubelet, loki, node-exporter, otel-collector, postgres-exporter, prometheus, redis-exporter, spanmetrics, tempo)'],
     ["an invalid label name", docker({ prometheus: { externalLabels: { "1bad": "x" } } }), [], 'observability:prometheus.externalLabels["1bad"]: "1bad" is not a valid label name (letters, digits and _, not starting with a digit or __)'],
     ["a reserved label name", docker({ scrapeTargets: [{ job: "api", targets: ["a:1"], labels: { __name__: "x" } }] }), [], 'observability:scrapeTargets[0].labels.__name__: "__name__" is not a valid label name (letters, digits and _, not starting with a digit or __)'],
     ["a missing postgres secret", docker({ exporters: { postgres: { enabled: true } } }), [], "observability:postgresDsn is required when exporters.postgres.enabled is true: pulumi config set --secret postgresDsn 'postgresql://user:password@host:5432/db?sslmode=require'"],

@@ -165,7 +165,7 @@ describe("dashboards to push", () => {
   it("pushes every built-in dashboard when every datasource exists, each reference resolving", () => {
     const uids = grafanaDatasources(ALL_URLS).map((d) => d.uid);
     const plan = planDashboards({ datasourceUids: uids });
-    expect(plan.skipped).toStrictEqual([]);
+    expect(plan.skipped).toStrictEqual([{ uid: "obs-example-business", reason: "an example: pushed only when asked for" }]);
     expect(plan.dashboards.map((d) => d.uid)).toContain("obs-traces");
     for (const d of plan.dashboards) for (const ref of datasourceReferences(d.build())) expect(uids).toContain(ref.uid);
   });
@@ -173,6 +173,7 @@ describe("dashboards to push", () => {
   it("skips the built-in dashboards whose datasource the stack does not create (tracing and logs off)", () => {
     const plan = planDashboards({ datasourceUids: ["prometheus", "alertmanager"] });
     expect(plan.skipped).toStrictEqual([
+      { uid: "obs-example-business", reason: "an example: pushed only when asked for" },
       { uid: "obs-logs", reason: "reads datasource loki, which this stack does not create" },
       { uid: "obs-traces", reason: "reads datasource traces, which this stack does not create" },
     ]);

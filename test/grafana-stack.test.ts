@@ -242,7 +242,8 @@ describe("what GrafanaStack pushes", () => {
     ]);
     const uids = datasources.map((d) => d.uid);
     const dashboards = recorder.byType(T.dashboard).map((r) => unwrap(r.inputs));
-    expect(dashboards.length).toBe(11);
+    // Every built-in dashboard but the example, which is pushed only when asked for.
+    expect(dashboards.length).toBe(10);
     for (const d of dashboards) {
       expect(d.overwrite).toBe(true);
       for (const ref of datasourceReferences(JSON.parse(d.configJson))) expect(uids).toContain(ref.uid);
@@ -260,7 +261,6 @@ describe("what GrafanaStack pushes", () => {
     expect(folders).toStrictEqual([
       { uid: "obs-applications", title: "Applications" },
       { uid: "obs-databases", title: "Databases" },
-      { uid: "obs-examples", title: "Examples" },
       { uid: "obs-infrastructure", title: "Infrastructure" },
       { uid: "obs-observability", title: "Observability stack" },
     ]);
@@ -273,7 +273,10 @@ describe("what GrafanaStack pushes", () => {
     const stack = build(docker(), {}, { datasources: { prometheusUrl: URLS.prometheusUrl, lokiUrl: URLS.lokiUrl } });
     await settle();
     expect(recorder.byType(T.datasource).map((r) => unwrap(r.inputs).uid).sort()).toStrictEqual(["loki", "prometheus"]);
-    expect(stack.dashboardPlan.skipped).toStrictEqual([{ uid: "obs-traces", reason: "reads datasource traces, which this stack does not create" }]);
+    expect(stack.dashboardPlan.skipped).toStrictEqual([
+      { uid: "obs-example-business", reason: "an example: pushed only when asked for" },
+      { uid: "obs-traces", reason: "reads datasource traces, which this stack does not create" },
+    ]);
     const uids = recorder.byType(T.dashboard).map((r) => JSON.parse(unwrap(r.inputs).configJson).uid);
     expect(uids).not.toContain("obs-traces");
     expect(uids).toContain("obs-logs");

@@ -93,6 +93,7 @@ describe("renderRuleFiles with parts", () => {
     platform: "kubernetes",
     exporters: { node: true, cadvisor: true, kubeStateMetrics: true, postgres: true, redis: true, blackbox: true },
     alertmanager: true,
+    alertmanagerClustered: true,
     logs: true,
     tracing: "jaeger",
     grafana: true,
@@ -100,9 +101,31 @@ describe("renderRuleFiles with parts", () => {
     controlPlane: true,
   };
 
-  it("renders the same bytes for a group whether it is selected or all groups are rendered", () => {
+  it("renders the same bytes for a group whether it is selected or all groups are rendered, but the containers group's platform branch", () => {
     const all = renderRuleFiles(defaultThresholds);
-    for (const [name, text] of Object.entries(renderRuleFiles(defaultThresholds, everything))) expect({ name, text }).toStrictEqual({ name, text: all[name] });
+    for (const [name, text] of Object.entries(renderRuleFiles(defaultThresholds, everything))) {
+      if (name !== "containers.yml") expect({ name, text }).toStrictEqual({ name, text: all[name] });
+    }
+  });
+
+  const exprOf = (parts: DeployedParts | undefined, group: string, alertName: string): string[] =>
+    ruleGroups(defaultThresholds, parts).find((g) => g.name === group)!.rules.flatMap((r) => ("alert" in r && r.alert === alertName ? [r.expr] : []));
+
+  it("ContainerRestarting reads only its platform's restart signal", () => {
+    expect(exprOf({ ...everything, platform: "docker" }, "containers", "ContainerRestarting")).toStrictEqual(['changes(container_start_time_seconds{image!=""}[15m]) > 2']);
+    expect(exprOf(everything, "containers", "ContainerRestarting")).toStrictEqual(["increase(kube_pod_container_status_restarts_total[15m]) > 2"]);
+    expect(exprOf(undefined, "containers", "ContainerRestarting")[0]).toContain(" or ");
+  });
+
+  it("AlertmanagerClusterPeersMissing only for a cluster: a single replica exports no members", () => {
+    expect(exprOf(everything, "alertmanager", "AlertmanagerClusterPeersMissing")).toHaveLength(1);
+    expect(exprOf({ ...everything, alertmanagerClustered: false }, "alertmanager", "AlertmanagerClusterPeersMissing")).toStrictEqual([]);
+  });
+
+  it("the collector's log-record alerts only with logs on: without them it has no logs pipeline", () => {
+    const signals = (parts: DeployedParts) => ruleGroups(defaultThresholds, parts).find((g) => g.name === "otel-collector")!.rules.flatMap((r) => ("alert" in r ? [r.expr] : [])).filter((e) => e.includes("log_records"));
+    expect(signals(everything).length).toBeGreaterThan(0);
+    expect(signals({ ...everything, logs: false })).toStrictEqual([]);
   });
 
   it("every group is selected by some deployment, so none is dead code", () => {

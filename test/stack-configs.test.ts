@@ -59,13 +59,13 @@ describeWithBinaries("the dev and prod stacks' rendered configs, read by the pin
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("pages a critical in prod after 10 s, not the root's 30 s; the other routes keep the root's timers", async () => {
+  it("pages a critical in prod after 10 s, not the root's 30 s; the other routes keep the root's timers (the Watchdog's are its heartbeat's)", async () => {
     const { alertmanagerYml } = await rendered("prod");
     const yaml = await import("js-yaml");
     const am = yaml.load(alertmanagerYml) as { route: { group_wait: string; routes: { receiver: string; matchers?: string[]; group_wait?: string }[] } };
     expect(am.route.group_wait).toBe("30s");
     expect(am.route.routes.map((r) => [r.receiver, r.group_wait ?? null])).toStrictEqual([
-      ["deadmans-switch", null],
+      ["deadmans-switch", "0s"],
       ["oncall", "10s"],
       ["chat", null],
     ]);

@@ -407,6 +407,142 @@ const muteTimeIntervalSchema = strictObject({
   timeIntervals: z.array(timeIntervalSchema).min(1, "needs at least one time interval").describe("When the interval is active: any of these matches. Required, at least one."),
 });
 
+// ---------------------------------------------------------------------------------------------
+// The Watchdog's heartbeat timing
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Alertmanager's `--cluster.peer-timeout` (its default; the stack does not change it). In a
+ * cluster, the replica at position k (by sorted peer name) holds every flush back k x this long
+ * before it checks the gossiped notification log and sends what no earlier replica has.
+ */
+export const ALERTMANAGER_PEER_TIMEOUT_SECONDS = 15;
+/**
+ * Room for the gossiped notification-log entry to reach the other replicas and for the delivery
+ * time to vary between two heartbeats (Alertmanager gossips every 200 ms).
+ */
+export const WATCHDOG_GOSSIP_MARGIN_SECONDS = 2;
+/**
+ * The Watchdog route's group interval is at least the peer timeout plus this: the held flush of
+ * the second replica (peer timeout + delivery) ends before that replica's next flush, and the
+ * constraint every route has in a cluster (a group interval above the peer timeout,
+ * prometheus/alertmanager#2447) holds.
+ */
+const WATCHDOG_FLUSH_ROOM_SECONDS = 5;
+
+/** How the Watchdog route is rendered for a heartbeat period, and what the switch should expect. */
+export interface WatchdogTimers {
+  /** `0s`: the first heartbeat goes out when the Watchdog first reaches Alertmanager. */
+  groupWait: string;
+  /** The period divided into n >= 2 equal flushes of at least peer timeout + 5 s (`20s` for `1m`). */
+  groupInterval: string;
+  /** Period - peer timeout + gossip margin (`47s` for `1m`): see `watchdogTimers`. */
+  repeatInterval: string;
+  periodSeconds: number;
+  groupIntervalSeconds: number;
+  repeatIntervalSeconds: number;
+  /**
+   * When the sending replica changes (it died, a replica joined or restarted, the config was
+   * reloaded), one interval lies in (handoverMinSeconds, handoverMaxSeconds]: repeat_interval to
+   * repeat_interval + group interval, + the peer timeout when the sender died within the
+   * cluster's failure detection (~5 s) before the survivor's due tick, whose next interval is
+   * then period + group interval - peer timeout. (A sender killed before it gossiped its last
+   * heartbeat makes the survivor repeat it a peer timeout later: a short interval, then that
+   * longer one.) Every other interval is the period, give or take the delivery time's variation.
+   */
+  handoverMinSeconds: number;
+  handoverMaxSeconds: number;
+  /** The grace to give the dead-man's switch: group interval + peer timeout (35s for 1m), above the latest handover beat (period + group interval + 2s). */
+  graceSeconds: number;
+}
+
+/** Milliseconds of a duration the schema's `duration` accepts (`1m30s`); NaN when it is not one. */
+function durationMs(text: string): number {
+  const m = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text);
+  if (!m || text === "") return NaN;
+  const [y, w, d, h, min, s, ms] = m.slice(1).map((x) => Number(x ?? 0));
+  return ((((y * 365 + w * 7 + d) * 24 + h) * 60 + min) * 60 + s) * 1000 + ms;
+}
+
+/** `47s`, `1m`, `22s500ms`, `59m47s`: a duration Alertmanager and Grafana parse. */
+export function formatDurationMs(total: number): string {
+  const parts: string[] = [];
+  let rest = Math.round(total);
+  for (const [unit, size] of [["h", 3600000], ["m", 60000], ["s", 1000], ["ms", 1]] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push(`${n}${unit}`);
+  }
+  return parts.join("") || "0s";
+}
+
+/** Why a Watchdog period cannot be rendered exactly, or undefined when it can. */
+export function watchdogPeriodProblem(period: string, peerTimeoutSeconds = ALERTMANAGER_PEER_TIMEOUT_SECONDS): string | undefined {
+  const ms = durationMs(period);
+  if (Number.isNaN(ms)) return `"${period}" is not a duration (e.g. 15d, 12h, 30s)`;
+  const minGroup = peerTimeoutSeconds + WATCHDOG_FLUSH_ROOM_SECONDS;
+  if (ms < 2 * minGroup * 1000) {
+    return `"${period}" must be at least ${formatDurationMs(2 * minGroup * 1000)}: a heartbeat goes out on a flush of the Watchdog route, whose group interval must stay above Alertmanager's ${peerTimeoutSeconds}s cluster peer timeout (at least ${minGroup}s, prometheus/alertmanager#2447), and the period needs two of them (e.g. 1m)`;
+  }
+  if (ms % 1000 !== 0) return `"${period}" must be a whole number of seconds (e.g. 1m, 90s)`;
+  return undefined;
+}
+
+/**
+ * The Watchdog route's timers for a heartbeat period P, so that the dead-man's switch is pinged
+ * every P (Alertmanager 0.35, notify/dedup_stage.go and dispatch/dispatch.go):
+ *
+ * - A group is flushed every group_interval G (`aggrGroup.run` resets its timer to G at each flush)
+ *   and a flush re-sends a still-firing group only when the last notification-log entry is older
+ *   than repeat_interval R, strictly (`needsUpdate`: `entry.Timestamp.Before(now - repeat)`). The
+ *   entry is stamped when the send finished (`nflog.Log`), `now` is the flush's tick. So a
+ *   heartbeat goes out at the first tick more than R + delivery time after the previous one: with
+ *   G = R (what this route used to render) that is 2G, never G. Here P = n x G (n >= 2) and
+ *   P - G < R < P: the n-th tick after a heartbeat is the first one that sends: every P exactly.
+ * - In a cluster every replica flushes the group, and the replica at position k waits k x the peer
+ *   timeout W before its dedup (`ClusterWaitStage`, `clusterWait` = position x W), then sends only
+ *   if the gossiped log still says "due" as of its tick. Its ticks are offset from the first
+ *   replica's by an arbitrary phase y (each replica starts the group when the alert reaches it).
+ *   With R = P - G its tick in (P - G, P) is already due, and when y < G - W it sends before the
+ *   first replica's tick at P: heartbeats alternate early (P - G + y + W, then P - y - W). Both
+ *   replicas get the alert from Prometheus at once, so y is a few ms: 55 s then 45 s for 1m with
+ *   G = 20 s, as measured. R = P - W + margin makes the second replica due only at ticks after
+ *   P - W + margin, so its held flush ends after the first replica's send at P has reached it: it
+ *   never sends early, and the first replica sends every P.
+ * - G stays above W (+5 s for the held flush to finish), the cluster constraint of every route
+ *   (prometheus/alertmanager#2447), which also keeps R >= G for n >= 2.
+ *
+ * The price is one late beat when the sending replica changes: the survivor's first due tick lies
+ * in (P - W + margin, P - W + margin + G], at most G - W + margin (7 s for 1m) late; if the sender
+ * died so shortly before that tick that the survivor still counts it (memberlist declares a killed
+ * peer dead after ~5 s), the survivor still holds its flush W: at most G + margin (22 s) late, and
+ * the next interval P + G - W (5 s late). A sender killed before its last entry was gossiped
+ * (within ~200 ms of the send) makes the survivor repeat that heartbeat a peer timeout later, then
+ * again P + G - W after the repeat. A grace of G + W (35 s for 1m) covers them all.
+ */
+export function watchdogTimers(period: string, peerTimeoutSeconds = ALERTMANAGER_PEER_TIMEOUT_SECONDS): WatchdogTimers {
+  const problem = watchdogPeriodProblem(period, peerTimeoutSeconds);
+  if (problem) throw new Error(`watchdog.repeatInterval ${problem}`);
+  const periodMs = durationMs(period);
+  const minGroupMs = (peerTimeoutSeconds + WATCHDOG_FLUSH_ROOM_SECONDS) * 1000;
+  // The most flushes per period that are each at least minGroupMs and divide it exactly in ms.
+  let n = Math.floor(periodMs / minGroupMs);
+  while (n > 2 && periodMs % n !== 0) n--;
+  const groupMs = periodMs / n;
+  const repeatMs = periodMs - (peerTimeoutSeconds - WATCHDOG_GOSSIP_MARGIN_SECONDS) * 1000;
+  return {
+    groupWait: "0s",
+    groupInterval: formatDurationMs(groupMs),
+    repeatInterval: formatDurationMs(repeatMs),
+    periodSeconds: periodMs / 1000,
+    groupIntervalSeconds: groupMs / 1000,
+    repeatIntervalSeconds: repeatMs / 1000,
+    handoverMinSeconds: repeatMs / 1000,
+    handoverMaxSeconds: (repeatMs + groupMs) / 1000 + peerTimeoutSeconds,
+    graceSeconds: groupMs / 1000 + peerTimeoutSeconds,
+  };
+}
+
 const watchdogSchema = strictObject({
   /**
    * Receiver of the always-firing `Watchdog` alert (a dead-man's switch such as healthchecks.io,
@@ -414,8 +550,23 @@ const watchdogSchema = strictObject({
    * any alert, a heartbeat every `route.repeatInterval` to the root receiver.
    */
   receiver: z.string().optional().describe("Receiver of the always-firing Watchdog alert (a dead-man's switch). Default none: Watchdog follows the route tree like any alert."),
-  /** How often the dead-man's switch is pinged. Default `1m`. */
-  repeatInterval: duration.default("1m").describe("How often the dead-man's switch is pinged. Default 1m."),
+  /**
+   * The heartbeat period: the dead-man's switch is pinged every this long, by one Alertmanager or
+   * a cluster alike (the route's group_interval and repeat_interval are derived from it: 20s and
+   * 47s for 1m). When the sending replica changes (it dies, a replica restarts) one heartbeat can
+   * come up to the group interval + 2s late (22s for 1m); give the switch this period with a grace
+   * of at least the group interval + 15s (35s for 1m; docs/runbooks/Watchdog.md). At least 40s,
+   * whole seconds. Default `1m`.
+   */
+  repeatInterval: duration
+    .superRefine((v, ctx) => {
+      // A malformed duration already has its message from `duration`.
+      if (!duration.safeParse(v).success) return;
+      const problem = watchdogPeriodProblem(v);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    })
+    .default("1m")
+    .describe("The heartbeat period: the dead-man's switch is pinged every this long, by one Alertmanager or a cluster alike (the route's group_interval and repeat_interval are derived from it). Give the switch this period with a grace of at least the group interval + 15s (35s for 1m). At least 40s, whole seconds. Default 1m."),
 });
 
 const smtpSchema = strictObject({

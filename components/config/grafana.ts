@@ -48,6 +48,12 @@ export const grafanaSchema = strictObject({
     .default("admin"),
   /** A folder of the user's own dashboards (`*.json`, or `*.ts` exporting `dashboard`), relative to the program. Default none. */
   dashboardsDir: z.string().min(1, "must not be empty").optional(),
+  /**
+   * Push the example dashboards (folder Examples: business metrics of a sample application,
+   * `user_signups_total`, `user_logins_total`, `active_users_total`) that show how to write your
+   * own. Default false: they read an application's metrics, not the stack's.
+   */
+  exampleDashboards: z.boolean().default(false),
   /** CPU and memory requests and limits of Grafana. Default 100m/256Mi requested, 1 CPU/1Gi limit. */
   resources: resources.default(grafanaResourceDefaults),
 });

@@ -156,6 +156,7 @@ export function deployedPartsOf(config: StackConfig): DeployedParts {
       blackbox: x.blackbox.enabled,
     },
     alertmanager: config.alertmanager.enabled,
+    alertmanagerClustered: config.alertmanager.enabled && config.alertmanager.replicas > 1,
     logs: config.logs.enabled,
     tracing: config.tracing.enabled ? config.tracing.backend : undefined,
     grafana: config.grafana.enabled && config.grafana.mode === "deploy",

@@ -11,6 +11,7 @@ import {
   Route,
   secretKey,
   SMTP_SECRET_KEY,
+  watchdogTimers,
 } from "../config/alerting";
 
 /**
@@ -128,17 +129,22 @@ export function renderAlertmanagerConfig(cfg: AlertingConfig, secrets: AlertingS
   return yaml.dump(config, { lineWidth: -1, noRefs: true, quotingType: '"' });
 }
 
-/** The dead-man's-switch route, first so that nothing else can take the Watchdog alert. */
+/**
+ * The dead-man's-switch route, first so that nothing else can take the Watchdog alert. Its timers
+ * come from `watchdogTimers`: group_wait 0s, the period split into group intervals of at least
+ * 20s, and repeat_interval = period - 13s, so that one Alertmanager or a cluster pings every period.
+ */
 function watchdogRoutes(cfg: AlertingConfig): Route[] {
   if (!cfg.watchdog.receiver) return [];
+  const timers = watchdogTimers(cfg.watchdog.repeatInterval);
   return [
     {
       matchers: [formatMatcher(WATCHDOG_MATCHER)],
       receiver: cfg.watchdog.receiver,
       continue: false,
-      // group_interval bounds how often a group is flushed, so it has to shrink with repeat_interval.
-      groupInterval: cfg.watchdog.repeatInterval,
-      repeatInterval: cfg.watchdog.repeatInterval,
+      groupWait: timers.groupWait,
+      groupInterval: timers.groupInterval,
+      repeatInterval: timers.repeatInterval,
       routes: [],
     },
   ];

@@ -1,7 +1,8 @@
-import { allDashboards, DashboardLoadError, loadUserDashboards } from "../../dashboards";
+import { allDashboards, DashboardLoadError, deployedDashboards, loadUserDashboards } from "../../dashboards";
 import { Dashboard, DATASOURCE_UIDS as DASHBOARD_UIDS, FOLDERS, VALID_DATASOURCE_UIDS } from "../../dashboards/common";
 import { checkDatasources, checkQueries, datasourceReferences, duplicateUids, validateDashboard } from "../../dashboards/validate";
 import { correlations, TraceBackend } from "./correlation";
+import type { DeployedParts } from "./rules";
 
 /**
  * What the GrafanaStack pushes through the Grafana provider, as plain data: datasources with their
@@ -117,16 +118,24 @@ export const USER_DASHBOARDS_FOLDER = "Custom";
 export interface DashboardPlanOptions {
   /** Uids of the datasources the stack creates (`grafanaDatasources(...).map(d => d.uid)`). */
   datasourceUids: readonly string[];
-  /** The traces backend: the traces dashboard's queries differ. Default `tempo`. */
+  /** The traces backend: the traces dashboard's queries differ. Default `parts.tracing`, else `tempo`. */
   tracesBackend?: TraceBackend;
   /** The user's dashboards folder. Default none. */
   dashboardsDir?: string;
+  /**
+   * The parts the stack deploys (`deployedPartsOf(config)`, the same that picks the rule groups):
+   * only their dashboards and dashboard rows are pushed. Default every part (each built-in
+   * dashboard with all its rows, for a library caller that does not say).
+   */
+  parts?: DeployedParts;
+  /** Push the example business dashboard too. Default false: it reads an application's metrics no part of the stack produces. */
+  includeExamples?: boolean;
 }
 
 export interface DashboardPlan {
   /** Every dashboard to push: built-in, then the user's, each validated. */
   dashboards: Dashboard[];
-  /** Built-in dashboards left out because a datasource they read is not part of this stack. */
+  /** Built-in dashboards left out, and why: their part is not deployed, a datasource they read is not created, or an example not asked for. */
   skipped: { uid: string; reason: string }[];
 }
 
@@ -142,16 +151,24 @@ export interface DashboardProblems {
  * Picks and validates the dashboards to push, and returns every problem instead of throwing.
  * Pure but for reading `dashboardsDir`.
  *
- * Decision: a BUILT-IN dashboard that reads a datasource the stack does not create (the traces
- * dashboard with tracing off, the logs dashboard with logs off) is skipped: it would only show
- * "datasource not found". A USER dashboard that does so is an error: the user asked for it, and
- * a silently missing dashboard is worse than a failed preview.
+ * Decision: a BUILT-IN dashboard whose part is not deployed (`parts`), or that reads a datasource
+ * the stack does not create (the traces dashboard with tracing off, the logs dashboard with logs
+ * off), is skipped: it would only show "No data" or "datasource not found". A USER dashboard that
+ * reads a missing datasource is an error: the user asked for it, and a silently missing dashboard
+ * is worse than a failed preview.
  */
 export function checkDashboards(o: DashboardPlanOptions): { plan: DashboardPlan; problems: DashboardProblems } {
-  const builtIn = allDashboards({ tracesBackend: o.tracesBackend ?? "tempo" });
+  const includeExamples = o.includeExamples ?? false;
+  const tracesBackend = o.tracesBackend ?? o.parts?.tracing ?? "tempo";
+  // With `parts`, the traces dashboard is that of the backend `tracesBackend` names, else of `parts.tracing`.
+  const parts = o.parts && o.parts.tracing !== undefined ? { ...o.parts, tracing: tracesBackend } : o.parts;
+  const chosen = parts
+    ? deployedDashboards(parts, { includeExamples })
+    : { dashboards: allDashboards({ tracesBackend, includeExamples }), left: includeExamples ? [] : [{ uid: "obs-example-business", reason: "an example: pushed only when asked for" }] };
+  const builtIn = chosen.dashboards;
   const problems: DashboardProblems = { builtIn: [], user: [] };
   const dashboards: Dashboard[] = [];
-  const skipped: DashboardPlan["skipped"] = [];
+  const skipped: DashboardPlan["skipped"] = [...chosen.left];
   for (const d of builtIn) {
     const json = d.build();
     const where = `built-in dashboard "${d.title}" (${d.uid})`;
@@ -167,7 +184,10 @@ export function checkDashboards(o: DashboardPlanOptions): { plan: DashboardPlan;
   problems.builtIn.push(...duplicateUids(builtIn.map((d) => ({ uid: d.uid, source: `the built-in dashboard "${d.title}"` }))));
   if (o.dashboardsDir !== undefined) {
     try {
-      const user = loadUserDashboards(o.dashboardsDir, { folder: USER_DASHBOARDS_FOLDER, builtIn, validUids: o.datasourceUids });
+      // Every built-in uid is taken, deployed or not (enabling a part later must not clash); the
+      // example's only when it is pushed, so that a copy of it may keep its uid.
+      const reserved = allDashboards({ includeExamples });
+      const user = loadUserDashboards(o.dashboardsDir, { folder: USER_DASHBOARDS_FOLDER, builtIn: reserved, validUids: o.datasourceUids });
       for (const d of user) problems.user.push(...checkQueries(d.build()).map((p) => `${d.source}: ${p}`));
       dashboards.push(...user);
     } catch (e) {

@@ -1,3 +1,4 @@
+import type { DeployedParts } from "./rules";
 import { alert, alternatives, num, RecordingRule, RuleGroup, RuleThresholds } from "./rule-types";
 
 /** Scrape health of every target, and the dead man's switch. */
@@ -175,7 +176,7 @@ export function nodeGroup(t: RuleThresholds): RuleGroup {
 }
 
 /** cAdvisor (and kube-state-metrics on Kubernetes): restarts, OOM kills, memory limits. */
-export function containersGroup(t: RuleThresholds): RuleGroup {
+export function containersGroup(t: RuleThresholds, parts?: DeployedParts): RuleGroup {
   return {
     name: "containers",
     rules: [
@@ -184,9 +185,11 @@ export function containersGroup(t: RuleThresholds): RuleGroup {
         // On Docker a restarted container keeps its cgroup, so its series sees the start time
         // change; on Kubernetes each restart is a new cgroup (a new series), so the restart
         // counter of kube-state-metrics is used there. `image!=""` skips cgroups that are not containers.
-        expr:
-          `changes(container_start_time_seconds{image!=""}[15m]) > ${num(t.containerRestarts)}` +
-          ` or increase(kube_pod_container_status_restarts_total[15m]) > ${num(t.containerRestarts)}`,
+        // Each platform's stack gets only its own branch; the committed render (no parts) has both.
+        expr: [
+          ...(parts === undefined || parts.platform === "docker" ? [`changes(container_start_time_seconds{image!=""}[15m]) > ${num(t.containerRestarts)}`] : []),
+          ...(parts === undefined || parts.platform === "kubernetes" ? [`increase(kube_pod_container_status_restarts_total[15m]) > ${num(t.containerRestarts)}`] : []),
+        ].join(" or "),
         for: "5m",
         severity: "warning",
         summary: "Container {{ $labels.name }}{{ $labels.container }} on {{ $labels.instance }} is restarting.",

@@ -1,3 +1,4 @@
+import type { DeployedParts } from "./rules";
 import { alert, num, RuleGroup, RuleThresholds } from "./rule-types";
 import { pct } from "./rules-infra";
 
@@ -65,7 +66,7 @@ export function prometheusGroup(t: RuleThresholds): RuleGroup {
 }
 
 /** Alertmanager's own health. */
-export function alertmanagerGroup(t: RuleThresholds): RuleGroup {
+export function alertmanagerGroup(t: RuleThresholds, parts?: DeployedParts): RuleGroup {
   const job = `job=~"${t.alertmanagerJobRegex}"`;
   // Without an explicit count, every Alertmanager that is up is expected in the cluster; one
   // that is down is TargetDown's business, not this alert's.
@@ -87,14 +88,19 @@ export function alertmanagerGroup(t: RuleThresholds): RuleGroup {
         summary: "Alertmanager {{ $labels.instance }} fails to send {{ $labels.integration }} notifications.",
         description: `{{ $value | humanizePercentage }} of the {{ $labels.integration }} notifications of {{ $labels.instance }} failed over 5 minutes (more than ${pct(t.alertmanagerFailedNotificationRatio)}).`,
       }),
-      alert(t, {
-        name: "AlertmanagerClusterPeersMissing",
-        expr: `min by (job) (alertmanager_cluster_members{${job}}) < ${expected}`,
-        for: "15m",
-        severity: "warning",
-        summary: "Alertmanager cluster {{ $labels.job }} is missing peers.",
-        description: "An Alertmanager of job {{ $labels.job }} sees only {{ $value }} cluster members: the cluster is split and may send duplicate notifications or lose silences.",
-      }),
+      // A single replica runs no gossip and exports no cluster members: no alert that could only misfire.
+      ...(parts === undefined || parts.alertmanagerClustered
+        ? [
+          alert(t, {
+            name: "AlertmanagerClusterPeersMissing",
+            expr: `min by (job) (alertmanager_cluster_members{${job}}) < ${expected}`,
+            for: "15m",
+            severity: "warning",
+            summary: "Alertmanager cluster {{ $labels.job }} is missing peers.",
+            description: "An Alertmanager of job {{ $labels.job }} sees only {{ $value }} cluster members: the cluster is split and may send duplicate notifications or lose silences.",
+          }),
+          ]
+        : []),
       alert(t, {
         name: "AlertmanagerConfigReloadFailed",
         expr: "max_over_time(alertmanager_config_last_reload_successful[5m]) == 0",

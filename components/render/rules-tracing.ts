@@ -1,3 +1,4 @@
+import type { DeployedParts } from "./rules";
 import { jobNames } from "../config/jobs";
 import { alert, AlertRule, num, RuleGroup, RuleThresholds } from "./rule-types";
 import { pct } from "./rules-infra";
@@ -21,10 +22,12 @@ const SIGNALS = [
  * `metadata.yaml` at v0.161.0. Jaeger v2 embeds the same helpers, so its series share these
  * names: every selector keeps to the collector's job.
  */
-export function otelCollectorGroup(t: RuleThresholds): RuleGroup {
+export function otelCollectorGroup(t: RuleThresholds, parts?: DeployedParts): RuleGroup {
   const job = `job="${jobNames.otelCollector}"`;
   const loss = num(t.telemetryLossRatio);
-  const perSignal = (build: (s: (typeof SIGNALS)[number]) => AlertRule) => SIGNALS.map(build);
+  // The collector has a logs pipeline only with logs on (to Loki): no log-record alerts without one.
+  const signals = SIGNALS.filter((s) => s.signal !== "log_records" || parts === undefined || parts.logs);
+  const perSignal = (build: (s: (typeof SIGNALS)[number]) => AlertRule) => signals.map(build);
   return {
     name: "otel-collector",
     rules: [

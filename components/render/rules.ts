@@ -197,6 +197,8 @@ export interface DeployedParts {
     readonly blackbox: boolean;
   };
   readonly alertmanager: boolean;
+  /** More than one Alertmanager replica: only a gossip cluster exports its members. */
+  readonly alertmanagerClustered: boolean;
   /** Loki and Alloy. */
   readonly logs: boolean;
   /** The trace backend behind the collector; undefined when tracing is off. */
@@ -210,7 +212,7 @@ export interface DeployedParts {
 }
 
 /** Every group, in file order, with the parts it needs; a group without `when` is always rendered. */
-const GROUPS: readonly { build: (t: RuleThresholds) => RuleGroup; when?: (p: DeployedParts) => boolean }[] = [
+const GROUPS: readonly { build: (t: RuleThresholds, parts?: DeployedParts) => RuleGroup; when?: (p: DeployedParts) => boolean }[] = [
   { build: targetsGroup },
   { build: nodeGroup, when: (p) => p.exporters.node },
   // ContainerRestarting reads kube-state-metrics' restart counter on Kubernetes.
@@ -242,7 +244,7 @@ const GROUPS: readonly { build: (t: RuleThresholds) => RuleGroup; when?: (p: Dep
 export function ruleGroups(t: RuleThresholds = defaultThresholds, parts?: DeployedParts): RuleGroup[] {
   const problems = thresholdProblems(t);
   if (problems.length > 0) throw new Error(`invalid rule thresholds: ${problems.join("; ")}`);
-  return GROUPS.filter((g) => parts === undefined || g.when === undefined || g.when(parts)).map((g) => g.build(t));
+  return GROUPS.filter((g) => parts === undefined || g.when === undefined || g.when(parts)).map((g) => g.build(t, parts));
 }
 
 /** `{ "<group>.yml": text }`, one file per group (those of `parts`, or all); the same thresholds render the same bytes. */

@@ -1,6 +1,9 @@
 import * as yaml from "js-yaml";
 import { AlertingConfigInput, AlertingSecrets, requiredSecretKeys, parseAlerting } from "../../components/config/alerting";
-import { AlertRule, RuleGroup } from "../../components/render/rules";
+import { renderAlertmanagerConfig } from "../../components/render/alertmanager";
+import { renderPrometheusConfig } from "../../components/render/prometheus";
+import { AlertRule, defaultThresholds, renderRuleFiles, RuleGroup } from "../../components/render/rules";
+import { AlertmanagerHandle, Notification, PrometheusHandle, startAlertmanager, startPrometheus, startWebhookReceiver, waitFor, WebhookReceiverHandle } from "./processes";
 
 /**
  * What the alerting e2e test and `bench/alerting.ts` share: one routing definition in the shape
@@ -13,7 +16,7 @@ export interface RouteTimers {
   groupWait?: string;
   groupInterval?: string;
   repeatInterval?: string;
-  /** The Watchdog route's repeat (and group) interval. Default: the schema's (1m). */
+  /** The Watchdog's heartbeat period (`watchdog.repeatInterval`). Default: the schema's (1m). */
   watchdogRepeatInterval?: string;
   /** The on-call (critical) route's group_wait, as Pulumi.prod.yaml sets one. Default: the root's. */
   criticalGroupWait?: string;
@@ -91,4 +94,82 @@ export function withAlertHolds(files: Record<string, string>, holds: Record<stri
   const wrong = Object.entries(found).filter(([, n]) => n !== 1);
   if (wrong.length > 0) throw new Error(`expected each alert once in the rule files, found ${wrong.map(([name, n]) => `${name} ${n} times`).join(", ")}`);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Watchdog heartbeat on a real cluster (test/e2e-watchdog.test.ts, bench/alerting.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** A Prometheus evaluating the stack's rules, two clustered Alertmanagers and the webhook receiver. */
+export interface WatchdogCluster {
+  receiver: WebhookReceiverHandle;
+  ams: [AlertmanagerHandle, AlertmanagerHandle];
+  prometheus: PrometheusHandle;
+}
+
+/**
+ * Starts the production shape of the Watchdog path: Prometheus evaluating every rendered rule
+ * (the Watchdog among them, `vector(1)`, no `for`) and sending to two Alertmanagers that gossip
+ * with Alertmanager's default --cluster.peer-timeout (15s, as the stack runs them), fed the
+ * rendered alertmanager.yml with `watchdog.repeatInterval: period`. Returns once both members are
+ * in a settled cluster of two and Prometheus sends to both.
+ *
+ * Prometheus's --rules.alert.resend-delay is shortened (default 1m) only so that the Watchdog,
+ * dropped while Prometheus has not yet discovered its Alertmanagers, is resent within seconds;
+ * a resend of a firing alert only refreshes it in Alertmanager and triggers no flush.
+ */
+export async function startWatchdogCluster(period: string, opts: { evaluationInterval?: string; resendDelay?: string } = {}): Promise<WatchdogCluster> {
+  const receiver = await startWebhookReceiver();
+  const definition = alertingDefinition({ watchdogRepeatInterval: period });
+  const configText = renderAlertmanagerConfig(parseAlerting(definition), webhookSecrets(definition, receiver.url));
+  const am1 = await startAlertmanager({ configText, peers: [] });
+  const am2 = await startAlertmanager({ configText, peers: [am1.clusterAddress!] });
+  const ams: [AlertmanagerHandle, AlertmanagerHandle] = [am1, am2];
+  await Promise.all(
+    ams.map((am) =>
+      waitFor(
+        async () => {
+          const c = await am.cluster();
+          return c.status === "ready" && c.peers.map((p) => p.address).sort().join() === [am1.clusterAddress, am2.clusterAddress].sort().join();
+        },
+        60000,
+        `${am.address} in a settled cluster of two`,
+      ),
+    ),
+  );
+  const prometheus = await startPrometheus({
+    configText: renderPrometheusConfig({
+      scrapeInterval: "5s",
+      evaluationInterval: opts.evaluationInterval ?? "1s",
+      externalLabels: { environment: "watchdog" },
+      ruleFiles: ["rules/*.yml"],
+      alertmanagers: [{ kind: "static", targets: [am1.address, am2.address] }],
+      jobs: [],
+    }),
+    extraArgs: [`--rules.alert.resend-delay=${opts.resendDelay ?? "2s"}`],
+    ruleFiles: renderRuleFiles(defaultThresholds),
+  });
+  await waitFor(
+    async () => {
+      const data = await prometheus.api<{ activeAlertmanagers: { url: string }[] }>("/api/v1/alertmanagers");
+      return data.activeAlertmanagers.map((a) => new URL(a.url).host).sort().join() === [am1.address, am2.address].sort().join();
+    },
+    30000,
+    "Prometheus sending to both Alertmanagers",
+  );
+  return { receiver, ams, prometheus };
+}
+
+/** A firing Watchdog notification at the dead-man's switch: a heartbeat. */
+export const isHeartbeat = (n: Notification): boolean =>
+  n.payload.receiver === RECEIVERS.deadmansSwitch && n.payload.status === "firing" && n.payload.alerts.some((a) => a.labels.alertname === "Watchdog");
+
+/** The Watchdog heartbeats at the dead-man's switch, in arrival order. */
+export function heartbeats(receiver: WebhookReceiverHandle): Notification[] {
+  return receiver.matching(isHeartbeat);
+}
+
+/** Seconds between consecutive notifications. */
+export function intervalsSeconds(ns: readonly Notification[]): number[] {
+  return ns.slice(1).map((n, i) => (n.receivedAt - ns[i].receivedAt) / 1000);
 }
