@@ -24,6 +24,7 @@ describe("grafana config", () => {
   it("defaults to a deployed Grafana on port 3000 with a 5Gi volume and the admin login admin", () => {
     expect(grafanaSchema.parse({})).toStrictEqual({
       enabled: true,
+      exampleDashboards: false,
       mode: "deploy",
       hostPort: 3000,
       storageSize: "5Gi",
@@ -36,7 +37,7 @@ describe("grafana config", () => {
     ["an unknown mode", { mode: "cloud" }, '"cloud" is not a Grafana mode (modes: deploy, existing)'],
     ["a URL that is not http(s)", { url: "grafana:3000" }, '"grafana:3000" is not an http(s) URL (e.g. https://example.com/health)'],
     ["an admin login with a colon", { adminUser: "ad:min" }, '"ad:min" is not a login (letters, digits, . _ @ -; no ":" since it is sent as user:password)'],
-    ["a misspelt field", { hostport: 3000 }, "is not a known field (fields: adminUser, dashboardsDir, enabled, hostPort, mode, resources, storageSize, url)"],
+    ["a misspelt field", { hostport: 3000 }, "is not a known field (fields: adminUser, dashboardsDir, enabled, exampleDashboards, hostPort, mode, resources, storageSize, url)"],
   ])("rejects %s, saying why", (_what, input, message) => {
     const result = grafanaSchema.safeParse(input);
     expect(result.success).toBe(false);
