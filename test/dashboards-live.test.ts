@@ -13,6 +13,7 @@ import { redis } from "../dashboards/redis";
 import { stackHealth } from "../dashboards/stack-health";
 import { dashboardMetricNames, extractQueries, substituteVariables, variableNames } from "../dashboards/validate";
 import { describeWithBinaries } from "./helpers/binaries";
+import { selfSignedCert, startHttpsServer } from "./helpers/tls";
 import {
   ExporterHandle,
   PrometheusHandle,
@@ -47,27 +48,6 @@ const WINDOW = "15s";
  */
 const NOT_RUN_HERE = /^~?(loki_|otelcol_|grafana_)/;
 
-/** A self-signed certificate for 127.0.0.1, so blackbox reports TLS expiry of a verified chain. */
-function selfSignedCert(dir: string): { key: string; cert: string; certFile: string } {
-  const keyFile = path.join(dir, "key.pem");
-  const certFile = path.join(dir, "cert.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], {
-    stdio: "pipe",
-  });
-  return { key: fs.readFileSync(keyFile, "utf8"), cert: fs.readFileSync(certFile, "utf8"), certFile };
-}
-
-async function startHttpsServer(key: string, cert: string): Promise<{ url: string; server: https.Server }> {
-  const server = https.createServer({ key, cert }, (_req, res) => {
-    res.writeHead(200, { "content-type": "text/plain" });
-    res.end("ok\n");
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  return { url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/`, server };
-}
 
 describeWithBinaries(
   "dashboards against real exporters",

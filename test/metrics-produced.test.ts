@@ -13,6 +13,7 @@ import { renderCollectorConfig } from "../components/render/otelcol";
 import { validateStack } from "../components/validate-stack";
 import { USER_DASHBOARDS_FOLDER } from "../components/render/grafana";
 import { describeWithBinaries } from "./helpers/binaries";
+import { selfSignedCert, startHttpsServer } from "./helpers/tls";
 import {
   APPLICATION_NAMES,
   dashboardReads,
@@ -276,22 +277,3 @@ async function postOtlp(url: string, body: unknown): Promise<void> {
   if (!res.ok) throw new Error(`POST ${url}: ${res.status}: ${(await res.text()).slice(0, 500)}`);
 }
 
-/** A self-signed certificate for 127.0.0.1, so blackbox reports TLS expiry of a verified chain. */
-function selfSignedCert(dir: string): { key: string; cert: string; certFile: string } {
-  const keyFile = path.join(dir, "key.pem");
-  const certFile = path.join(dir, "cert.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "pipe" });
-  return { key: fs.readFileSync(keyFile, "utf8"), cert: fs.readFileSync(certFile, "utf8"), certFile };
-}
-
-async function startHttpsServer(key: string, cert: string): Promise<{ url: string; server: https.Server }> {
-  const server = https.createServer({ key, cert }, (_req, res) => {
-    res.writeHead(200, { "content-type": "text/plain" });
-    res.end("ok\n");
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  return { url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/`, server };
-}
