@@ -1,3 +1,4 @@
+import { resolveImage } from "./versions";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertRouting } from "./alerting";
 import { parseService, parseStackConfig, PresentSecrets, StackSecrets } from "./config/load";
@@ -69,12 +70,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             bindAddress: config.docker.bindAddress,
             retainVolumes: config.docker.retainVolumes,
             dockerHost: `unix://${config.docker.socketPath}`,
+            imageOf: (image) => resolveImage(image, config.images),
           }, { parent: this })
         : new KubernetesPlatform(`${name}-kubernetes`, {
             namespace: config.kubernetes.namespace,
             createNamespace: config.kubernetes.createNamespace,
             networkPolicies: config.kubernetes.networkPolicies,
             storageClass: config.kubernetes.storageClass,
+            imageOf: (image) => resolveImage(image, config.images),
           }, { parent: this }),
     );
 

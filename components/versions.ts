@@ -54,3 +54,38 @@ export function isPinned(image: string): boolean {
   const tag = lastSegment.slice(colon + 1);
   return tag !== "" && tag !== "latest" && /\d/.test(tag);
 }
+
+/** Where the stack's images come from, for air-gapped users (`images` in the config). */
+export interface ImageSource {
+  /**
+   * A registry (mirror) that replaces each image's registry host, as kube-prometheus-stack's
+   * `global.imageRegistry` does: `quay.io/prometheus/prometheus:v3.16.0` with
+   * `mirror.example.com/cache` becomes `mirror.example.com/cache/prometheus/prometheus:v3.16.0`.
+   */
+  registry?: string;
+  /** Whole image references by image name, each pinned; they win over `registry`. */
+  overrides?: Partial<Record<ImageName, string>>;
+}
+
+/** A registry as `images.registry` takes it: a host (with an optional port) and an optional path, no scheme, no tag. */
+export const REGISTRY_PATTERN = /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+|\[[0-9a-f:]+\])(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+/** The image reference without its registry host: `quay.io/prometheus/prometheus:v3.16.0` -> `prometheus/prometheus:v3.16.0`. */
+export function withoutRegistry(image: string): string {
+  const slash = image.indexOf("/");
+  if (slash < 0) return image;
+  const first = image.slice(0, slash);
+  // Docker's own rule: the first segment is a registry when it has a dot or a port, or is localhost.
+  return first.includes(".") || first.includes(":") || first === "localhost" ? image.slice(slash + 1) : image;
+}
+
+/**
+ * The image a workload runs, given where images come from. Pure; an image that is not one of the
+ * stack's (`images`) only gets the registry. Every result is pinned when its input is.
+ */
+export function resolveImage(image: string, source: ImageSource = {}): string {
+  const name = (Object.keys(images) as ImageName[]).find((n) => images[n] === image);
+  const override = name !== undefined ? source.overrides?.[name] : undefined;
+  if (override !== undefined) return override;
+  return source.registry ? `${source.registry.replace(/\/+$/, "")}/${withoutRegistry(image)}` : image;
+}

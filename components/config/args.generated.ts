@@ -11,6 +11,8 @@ export interface ObservabilityStackConfig {
   platform: Platform;
   /** Prefix of every Docker container, network and volume name. Default `obs-<pulumi stack>`. */
   name?: string;
+  /** Where the images come from, for air-gapped hosts and clusters. Default: each image's upstream registry. */
+  images?: ImagesConfig;
   /**
    * The `docker` settings.
    * Default: `{}`.
@@ -79,6 +81,48 @@ export const Platform = {
   Kubernetes: "kubernetes",
 } as const;
 export type Platform = (typeof Platform)[keyof typeof Platform];
+
+/** The `images` key of the stack config. */
+export interface ImagesConfig {
+  /** A registry (mirror) that replaces each image's registry host, e.g. `mirror.example.com/cache`: `quay.io/prometheus/prometheus:v3.16.0` becomes `mirror.example.com/cache/prometheus/prometheus:v3.16.0`. Host, optional port and path; no scheme, no tag. Default none. */
+  registry?: string;
+  /** Whole image references by image name (`prometheus`, `alertmanager`, `grafana`, ... as in components/versions.ts), each pinned to a version tag or a digest; they win over `registry`. Default none. */
+  overrides?: ImagesOverridesConfig;
+}
+
+/** The `images.overrides` key of the stack config. */
+export interface ImagesOverridesConfig {
+  /** The whole `prometheus` image reference, pinned. Default: components/versions.ts `images.prometheus`. */
+  prometheus?: string;
+  /** The whole `alertmanager` image reference, pinned. Default: components/versions.ts `images.alertmanager`. */
+  alertmanager?: string;
+  /** The whole `nodeExporter` image reference, pinned. Default: components/versions.ts `images.nodeExporter`. */
+  nodeExporter?: string;
+  /** The whole `blackboxExporter` image reference, pinned. Default: components/versions.ts `images.blackboxExporter`. */
+  blackboxExporter?: string;
+  /** The whole `postgresExporter` image reference, pinned. Default: components/versions.ts `images.postgresExporter`. */
+  postgresExporter?: string;
+  /** The whole `redisExporter` image reference, pinned. Default: components/versions.ts `images.redisExporter`. */
+  redisExporter?: string;
+  /** The whole `cadvisor` image reference, pinned. Default: components/versions.ts `images.cadvisor`. */
+  cadvisor?: string;
+  /** The whole `kubeStateMetrics` image reference, pinned. Default: components/versions.ts `images.kubeStateMetrics`. */
+  kubeStateMetrics?: string;
+  /** The whole `dockerSocketProxy` image reference, pinned. Default: components/versions.ts `images.dockerSocketProxy`. */
+  dockerSocketProxy?: string;
+  /** The whole `loki` image reference, pinned. Default: components/versions.ts `images.loki`. */
+  loki?: string;
+  /** The whole `alloy` image reference, pinned. Default: components/versions.ts `images.alloy`. */
+  alloy?: string;
+  /** The whole `otelCollectorContrib` image reference, pinned. Default: components/versions.ts `images.otelCollectorContrib`. */
+  otelCollectorContrib?: string;
+  /** The whole `jaeger` image reference, pinned. Default: components/versions.ts `images.jaeger`. */
+  jaeger?: string;
+  /** The whole `tempo` image reference, pinned. Default: components/versions.ts `images.tempo`. */
+  tempo?: string;
+  /** The whole `grafana` image reference, pinned. Default: components/versions.ts `images.grafana`. */
+  grafana?: string;
+}
 
 /** The `docker` key of the stack config. */
 export interface DockerConfig {

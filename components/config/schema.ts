@@ -1,3 +1,4 @@
+import { images, ImageName, isPinned, REGISTRY_PATTERN, withoutRegistry } from "../versions";
 import { z } from "zod";
 import { alertingSchema } from "./alerting";
 import { grafanaSchema, grafanaSecretKeys } from "./grafana";
@@ -43,6 +44,12 @@ const exporterBase = {
   resources: resources.optional(),
 };
 
+/** An override of one of the stack's images: a whole reference, pinned to a version tag or a digest. */
+const pinnedImage = (name: ImageName) =>
+  z
+    .string()
+    .refine((v) => isPinned(v), (v) => ({ message: `"${v}" is not pinned: give a version tag or a digest (e.g. ${withoutRegistry(images[name])} or <image>@sha256:<64 hex digits>)` }));
+
 export const stackConfigSchema = strictObject({
   /** Where the stack runs: `docker` (a laptop or one host) or `kubernetes`. Required. */
   platform: z.enum(["docker", "kubernetes"], {
@@ -52,6 +59,55 @@ export const stackConfigSchema = strictObject({
   }),
   /** Prefix of every Docker container, network and volume name. Default `obs-<pulumi stack>`. */
   name: dnsLabel.optional(),
+
+  /** Where the images come from, for air-gapped hosts and clusters. Default: each image's upstream registry. */
+  images: strictObject({
+    /**
+     * A registry (mirror) that replaces each image's registry host, e.g. `mirror.example.com/cache`:
+     * `quay.io/prometheus/prometheus:v3.16.0` becomes `mirror.example.com/cache/prometheus/prometheus:v3.16.0`.
+     * Host, optional port and path; no scheme, no tag. Default none.
+     */
+    registry: z
+      .string()
+      .refine((v) => REGISTRY_PATTERN.test(v), (v) => ({ message: `"${v}" is not a registry (a host, an optional :port and path, e.g. mirror.example.com/cache or localhost:5000; no scheme, no tag)` }))
+      .optional(),
+    /**
+     * Whole image references by image name (`prometheus`, `alertmanager`, `grafana`, ... as in
+     * components/versions.ts), each pinned to a version tag or a digest; they win over `registry`. Default none.
+     */
+    overrides: strictObject({
+      /** The whole `prometheus` image reference, pinned. Default: components/versions.ts `images.prometheus`. */
+      prometheus: pinnedImage("prometheus").optional(),
+      /** The whole `alertmanager` image reference, pinned. Default: components/versions.ts `images.alertmanager`. */
+      alertmanager: pinnedImage("alertmanager").optional(),
+      /** The whole `nodeExporter` image reference, pinned. Default: components/versions.ts `images.nodeExporter`. */
+      nodeExporter: pinnedImage("nodeExporter").optional(),
+      /** The whole `blackboxExporter` image reference, pinned. Default: components/versions.ts `images.blackboxExporter`. */
+      blackboxExporter: pinnedImage("blackboxExporter").optional(),
+      /** The whole `postgresExporter` image reference, pinned. Default: components/versions.ts `images.postgresExporter`. */
+      postgresExporter: pinnedImage("postgresExporter").optional(),
+      /** The whole `redisExporter` image reference, pinned. Default: components/versions.ts `images.redisExporter`. */
+      redisExporter: pinnedImage("redisExporter").optional(),
+      /** The whole `cadvisor` image reference, pinned. Default: components/versions.ts `images.cadvisor`. */
+      cadvisor: pinnedImage("cadvisor").optional(),
+      /** The whole `kubeStateMetrics` image reference, pinned. Default: components/versions.ts `images.kubeStateMetrics`. */
+      kubeStateMetrics: pinnedImage("kubeStateMetrics").optional(),
+      /** The whole `dockerSocketProxy` image reference, pinned. Default: components/versions.ts `images.dockerSocketProxy`. */
+      dockerSocketProxy: pinnedImage("dockerSocketProxy").optional(),
+      /** The whole `loki` image reference, pinned. Default: components/versions.ts `images.loki`. */
+      loki: pinnedImage("loki").optional(),
+      /** The whole `alloy` image reference, pinned. Default: components/versions.ts `images.alloy`. */
+      alloy: pinnedImage("alloy").optional(),
+      /** The whole `otelCollectorContrib` image reference, pinned. Default: components/versions.ts `images.otelCollectorContrib`. */
+      otelCollectorContrib: pinnedImage("otelCollectorContrib").optional(),
+      /** The whole `jaeger` image reference, pinned. Default: components/versions.ts `images.jaeger`. */
+      jaeger: pinnedImage("jaeger").optional(),
+      /** The whole `tempo` image reference, pinned. Default: components/versions.ts `images.tempo`. */
+      tempo: pinnedImage("tempo").optional(),
+      /** The whole `grafana` image reference, pinned. Default: components/versions.ts `images.grafana`. */
+      grafana: pinnedImage("grafana").optional(),
+    }).default({}),
+  }).default({}),
 
   docker: strictObject({
     /** Address published ports bind to. Default `127.0.0.1`: nothing is reachable from other hosts. */

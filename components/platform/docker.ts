@@ -22,6 +22,11 @@ export interface DockerPlatformArgs {
    * socket proxy, cAdvisor). Must be a `unix://` address. Default `unix:///var/run/docker.sock`.
    */
   dockerHost?: string;
+  /**
+   * Rewrites each workload's image reference before it is pulled or run (a registry mirror, a
+   * per-image override). Default: every image as its spec names it.
+   */
+  imageOf?: (image: string) => string;
 }
 
 /** Where every container sees the Docker socket, whatever its path on the host. */
@@ -163,6 +168,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       throw new Error(`${name}: dockerHost "${dockerHost}" must be a unix:// socket path on the Docker host (it is bind-mounted, not dialled)`);
     }
     super("observability:platform:Docker", name, {}, opts);
+    this.imageOf = args.imageOf ?? ((image) => image);
     this.stackName = args.stackName;
     this.bindAddress = args.bindAddress ?? "127.0.0.1";
     this.retainVolumes = args.retainVolumes ?? true;
@@ -181,6 +187,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
   deploy(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload {
     return withoutDebugStackTraces(() => this.place(spec, parent, {}));
   }
+
+  /** Where each image comes from (DockerPlatformArgs.imageOf). */
+  private readonly imageOf: (image: string) => string;
 
   /**
    * docker_sd through a socket proxy: the Docker socket is root-equivalent, so Prometheus gets a
@@ -259,7 +268,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     const provider = this.getProvider("docker:index/container:Container");
     const childOpts = { parent, ...(provider ? { provider } : {}) };
     const base = `${stackName}-${spec.name}`;
-    const image = new docker.RemoteImage(base, { name: spec.image, keepLocally: true }, childOpts);
+    const image = new docker.RemoteImage(base, { name: this.imageOf(spec.image), keepLocally: true }, childOpts);
     const resources = dockerResources(spec.name, spec.resources);
     const envs = containerEnvs(spec.name, spec.env, spec.secretEnv);
     const files = spec.files ?? [];

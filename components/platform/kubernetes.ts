@@ -35,6 +35,12 @@ export interface KubernetesPlatformArgs {
   networkPolicies?: boolean;
   /** StorageClass of persistent volumes whose spec names none. Default: the cluster's default StorageClass. */
   storageClass?: string;
+  /**
+   * Rewrites each workload's image reference before it is pulled or run (a registry mirror, a
+   * per-image override). Default: every image as its spec names it.
+   */
+  imageOf?: (image: string) => string;
+
   /** Provider of every Kubernetes object. Default: the default provider (the ambient kubeconfig). */
   provider?: k8s.Provider;
 }
@@ -58,6 +64,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
   private readonly networkPolicies: boolean;
   private readonly storageClass: string | undefined;
   private readonly provider: k8s.Provider | undefined;
+  /** Where each image comes from (KubernetesPlatformArgs.imageOf). */
+  private readonly imageOf: ((image: string) => string) | undefined;
 
   constructor(name: string, args: KubernetesPlatformArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("observability:platform:Kubernetes", name, {}, opts);
@@ -66,6 +74,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     this.networkPolicies = args.networkPolicies ?? true;
     this.storageClass = args.storageClass;
     this.provider = args.provider;
+    this.imageOf = args.imageOf;
     const createNamespace = args.createNamespace ?? true;
 
     const namespace = createNamespace
@@ -91,7 +100,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
   }
 
   deploy(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload {
-    return withoutDebugStackTraces(() => this.deployNow(spec, parent));
+    return withoutDebugStackTraces(() => this.deployNow(this.imageOf ? { ...spec, image: this.imageOf(spec.image) } : spec, parent));
   }
 
   private deployNow(spec: WorkloadSpec, parent: pulumi.Resource): DeployedWorkload {
