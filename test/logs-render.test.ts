@@ -1,3 +1,4 @@
+import { renderPrometheusConfig } from "../components/render/prometheus";
 import * as yaml from "js-yaml";
 import { alloyModel, AlloyBlock, AlloyRef, renderAlloy, renderAlloyConfig, LABEL_FIELDS, METADATA_FIELDS } from "../components/render/alloy";
 import { LokiRenderOptions, renderLokiConfig, renderLokiRules, toHours } from "../components/render/loki";
@@ -108,14 +109,21 @@ describe("Alloy on Docker", () => {
     expect(renderAlloy(model)).not.toContain("docker.sock");
   });
 
-  it("labels lines with container, compose_service, stream and a default service", () => {
+  it("labels lines with container, compose_service, stream and a default service named as Prometheus names it", () => {
     const rules = find(model, "discovery.relabel").blocks!.map((b) => [b.attrs!.source_labels, b.attrs!.target_label]);
     expect(rules).toStrictEqual([
       [["__meta_docker_container_name"], "container"],
       [["__meta_docker_container_label_com_docker_compose_service"], "compose_service"],
       [["__meta_docker_container_log_stream"], "stream"],
+      // The prometheus.io/service label, else the Compose service, else the container name (lowest first).
+      [["__meta_docker_container_name"], "service"],
       [["__meta_docker_container_label_com_docker_compose_service"], "service"],
+      [["__meta_docker_container_label_prometheus_io_service"], "service"],
     ]);
+    // The very rules of Prometheus' Docker discovery job: a service's logs and metrics share its name.
+    const discovered = (yaml.load(renderPrometheusConfig({ scrapeInterval: "15s", evaluationInterval: "15s", externalLabels: {}, ruleFiles: [], alertmanagers: [], jobs: [{ kind: "discovery", name: "discovered", discovery: { kind: "docker", host: "tcp://proxy:2375" } }] })) as any).scrape_configs[0];
+    const promService = discovered.relabel_configs.filter((r: any) => r.target_label === "service");
+    expect(find(model, "discovery.relabel").blocks!.filter((b) => b.attrs!.target_label === "service").map((b) => b.attrs)).toStrictEqual(promService);
   });
 });
 
@@ -125,7 +133,8 @@ describe("Alloy on Kubernetes", () => {
   it("maps pods to namespace, pod, container, app and the file under /var/log/pods", () => {
     expect(find(model, "discovery.kubernetes").attrs).toStrictEqual({ role: "pod" });
     const targets = find(model, "discovery.relabel").blocks!.map((b) => b.attrs!.target_label);
-    expect(targets).toStrictEqual(["namespace", "pod", "container", "app", "service", "__path__"]);
+    // service: the prometheus.io/service annotation, else app.kubernetes.io/name, else app, else the container (lowest first).
+    expect(targets).toStrictEqual(["namespace", "pod", "container", "app", "service", "service", "service", "service", "__path__"]);
     const path = find(model, "discovery.relabel").blocks!.find((b) => b.attrs!.target_label === "__path__")!;
     expect(path.attrs!.replacement).toBe("/var/log/pods/*$1/*.log");
     expect(find(model, "loki.source.file").attrs!.forward_to).toStrictEqual([new AlloyRef("loki.process.cri.receiver")]);

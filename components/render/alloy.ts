@@ -5,6 +5,8 @@
  */
 
 /** A reference to another component's export (`discovery.docker.containers.targets`), printed bare. */
+import { DOCKER_SERVICE_SOURCES, KUBERNETES_SERVICE_SOURCES, serviceFrom } from "./prometheus";
+
 export class AlloyRef {
   constructor(public readonly expr: string) {}
 }
@@ -66,8 +68,8 @@ function dockerSource(source: { host: string }): AlloyBlock[] {
         rule({ source_labels: ["__meta_docker_container_name"], regex: "/(.*)", target_label: "container" }),
         rule({ source_labels: ["__meta_docker_container_label_com_docker_compose_service"], target_label: "compose_service" }),
         rule({ source_labels: ["__meta_docker_container_log_stream"], target_label: "stream" }),
-        // Default `service` for lines that do not name one: the Compose service.
-        rule({ source_labels: ["__meta_docker_container_label_com_docker_compose_service"], target_label: "service" }),
+        // Default `service` for lines that do not name one: as Prometheus names the container's service.
+        ...serviceFrom(DOCKER_SERVICE_SOURCES).map(rule),
       ],
     },
     {
@@ -98,7 +100,8 @@ function kubernetesSource(source: { namespaces?: string[] }): AlloyBlock[] {
         rule({ source_labels: ["__meta_kubernetes_pod_container_name"], target_label: "container" }),
         // app.kubernetes.io/name, else the older `app` label.
         rule({ source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name", "__meta_kubernetes_pod_label_app"], separator: ";", regex: ";*([^;]+).*", target_label: "app" }),
-        rule({ source_labels: ["app"], target_label: "service" }),
+        // Default `service` for lines that do not name one: as Prometheus names the pod's service.
+        ...serviceFrom(KUBERNETES_SERVICE_SOURCES).map(rule),
         rule({ source_labels: ["__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"], separator: "/", target_label: "__path__", replacement: `${KUBERNETES_POD_LOGS}/*$1/*.log` }),
       ],
     },

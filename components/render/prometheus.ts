@@ -156,11 +156,26 @@ export const SERVICE_LABEL = "service";
 /** The Docker label or pod annotation that names a discovered workload's service. */
 export const SERVICE_ANNOTATION = "prometheus.io/service";
 
+/** Where a discovered Docker container's `service` comes from, lowest precedence first. */
+export const DOCKER_SERVICE_SOURCES = [
+  "__meta_docker_container_name",
+  "__meta_docker_container_label_com_docker_compose_service",
+  "__meta_docker_container_label_prometheus_io_service",
+] as const;
+/** Where a discovered pod's `service` comes from, lowest precedence first. */
+export const KUBERNETES_SERVICE_SOURCES = [
+  "__meta_kubernetes_pod_container_name",
+  "__meta_kubernetes_pod_label_app",
+  "__meta_kubernetes_pod_label_app_kubernetes_io_name",
+  "__meta_kubernetes_pod_annotation_prometheus_io_service",
+] as const;
+
 /**
  * Relabel rules giving `service` from `sources`, lowest precedence first: each later source that
- * is set (not empty) replaces what an earlier one gave.
+ * is set (not empty) replaces what an earlier one gave. Prometheus' scrape jobs and Alloy's log
+ * targets use the same rules, so a service's logs and metrics carry the same name.
  */
-function serviceFrom(sources: readonly string[]): Record<string, unknown>[] {
+export function serviceFrom(sources: readonly string[]): { source_labels: string[]; regex: string; target_label: string }[] {
   return sources.map((source, i) => ({
     source_labels: [source],
     // The first is always set (a container's name); a leading slash is Docker's, not the name's.
@@ -189,7 +204,7 @@ function discoveryJob(discovery: DiscoverySpec): Record<string, unknown> {
         // One target per published port is discovered; the labelled port wins (identical targets merge).
         { source_labels: ["__address__", label("port")], regex: "(.+?)(?::\\d+)?;(\\d+)", replacement: "$1:$2", target_label: "__address__" },
         { source_labels: ["__meta_docker_container_name"], regex: "/?(.*)", target_label: "container" },
-        ...serviceFrom(["__meta_docker_container_name", "__meta_docker_container_label_com_docker_compose_service", label("service")]),
+        ...serviceFrom(DOCKER_SERVICE_SOURCES),
       ],
     };
   }
@@ -203,12 +218,7 @@ function discoveryJob(discovery: DiscoverySpec): Record<string, unknown> {
       { source_labels: ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"], regex: "(.+?)(?::\\d+)?;(\\d+)", replacement: "$1:$2", target_label: "__address__" },
       { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
       { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
-      ...serviceFrom([
-        "__meta_kubernetes_pod_container_name",
-        "__meta_kubernetes_pod_label_app",
-        "__meta_kubernetes_pod_label_app_kubernetes_io_name",
-        "__meta_kubernetes_pod_annotation_prometheus_io_service",
-      ]),
+      ...serviceFrom(KUBERNETES_SERVICE_SOURCES),
     ],
   };
 }
