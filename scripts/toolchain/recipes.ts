@@ -218,6 +218,16 @@ export function recipes(lockText: string): Recipe[] {
   const rel = (name: keyof typeof images): string => releaseOf(tag(name));
   const locked = lockedVersions(lockText);
   const by = (name: keyof typeof images): string => `components/versions.ts images.${name} (${images[name]})`;
+  // An exporter of the Prometheus project's layout: one binary, its version in prometheus/common's `version`.
+  const promExporter = (name: string, version: string, image: keyof typeof images, module: string, pkgPath: string, out: string): Recipe => ({
+    name,
+    version,
+    pinnedBy: by(image),
+    require: { [module]: `v${version}` },
+    packages: [{ pkg: `${module}${pkgPath}`, out }],
+    versionVars: promVersionVars(version),
+    versionCheck: { binary: out, args: ["--version"], expect: `${out}, version ${version}` },
+  });
 
   const prometheus = rel("prometheus");
   const alertmanager = rel("alertmanager");
@@ -270,33 +280,9 @@ export function recipes(lockText: string): Recipe[] {
       },
       versionCheck: { binary: "alertmanager", args: ["--version"], expect: `alertmanager, version ${alertmanager}` },
     },
-    {
-      name: "node-exporter",
-      version: node,
-      pinnedBy: by("nodeExporter"),
-      require: { "github.com/prometheus/node_exporter": `v${node}` },
-      packages: [{ pkg: "github.com/prometheus/node_exporter", out: "node_exporter" }],
-      versionVars: promVersionVars(node),
-      versionCheck: { binary: "node_exporter", args: ["--version"], expect: `node_exporter, version ${node}` },
-    },
-    {
-      name: "blackbox-exporter",
-      version: blackbox,
-      pinnedBy: by("blackboxExporter"),
-      require: { "github.com/prometheus/blackbox_exporter": `v${blackbox}` },
-      packages: [{ pkg: "github.com/prometheus/blackbox_exporter", out: "blackbox_exporter" }],
-      versionVars: promVersionVars(blackbox),
-      versionCheck: { binary: "blackbox_exporter", args: ["--version"], expect: `blackbox_exporter, version ${blackbox}` },
-    },
-    {
-      name: "postgres-exporter",
-      version: postgres,
-      pinnedBy: by("postgresExporter"),
-      require: { "github.com/prometheus-community/postgres_exporter": `v${postgres}` },
-      packages: [{ pkg: "github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter", out: "postgres_exporter" }],
-      versionVars: promVersionVars(postgres),
-      versionCheck: { binary: "postgres_exporter", args: ["--version"], expect: `postgres_exporter, version ${postgres}` },
-    },
+    promExporter("node-exporter", node, "nodeExporter", "github.com/prometheus/node_exporter", "", "node_exporter"),
+    promExporter("blackbox-exporter", blackbox, "blackboxExporter", "github.com/prometheus/blackbox_exporter", "", "blackbox_exporter"),
+    promExporter("postgres-exporter", postgres, "postgresExporter", "github.com/prometheus-community/postgres_exporter", "/cmd/postgres_exporter", "postgres_exporter"),
     {
       name: "redis-exporter",
       version: redis,
