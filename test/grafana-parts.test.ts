@@ -11,6 +11,7 @@ import { deployedDashboards } from "../dashboards";
 import { Dashboard } from "../dashboards/common";
 import { dashboardMetricNames } from "../dashboards/validate";
 import { secretsFor, stackFileRaw } from "./helpers/stack-files";
+import { everyPart } from "./helpers/parts";
 
 /**
  * Issue 13, item 2: a dashboard, a dashboard row and a rule file exist only when the part they are
@@ -28,17 +29,7 @@ const pushed = (cfg: StackConfig) => validateStack(cfg).dashboardPlan!;
 const rows = (d: Dashboard) => (d.build().panels ?? []).filter((p) => p.type === "row").map((p) => p.title);
 const byUid = (list: readonly Dashboard[], uid: string) => list.find((d) => d.uid === uid)!;
 
-const EVERYTHING: DeployedParts = {
-  platform: "kubernetes",
-  exporters: { node: true, cadvisor: true, kubeStateMetrics: true, postgres: true, redis: true, blackbox: true },
-  alertmanager: true,
-  alertmanagerClustered: true,
-  logs: true,
-  tracing: "tempo",
-  grafana: true,
-  kubeletMetrics: true,
-  controlPlane: true,
-};
+const EVERYTHING = everyPart("tempo");
 
 describe("dashboards of the parts deployed", () => {
   it("dev: no PostgreSQL, Redis or example dashboard; every stack-health row (Alertmanager, Loki, collector, Grafana deployed)", () => {

@@ -3,6 +3,7 @@ import { deployedPartsOf, stackRuleFiles } from "../components/config/rules";
 import { StackConfig } from "../components/config/schema";
 import { alertNames, defaultThresholds, DeployedParts, renderRuleFiles, ruleGroups } from "../components/render/rules";
 import { secretsFor, stackFileRaw } from "./helpers/stack-files";
+import { everyPart } from "./helpers/parts";
 
 /**
  * Which rule groups a stack deploys follows from its config: a group about a part that is off is
@@ -89,17 +90,7 @@ describe("deployedPartsOf", () => {
 });
 
 describe("renderRuleFiles with parts", () => {
-  const everything: DeployedParts = {
-    platform: "kubernetes",
-    exporters: { node: true, cadvisor: true, kubeStateMetrics: true, postgres: true, redis: true, blackbox: true },
-    alertmanager: true,
-    alertmanagerClustered: true,
-    logs: true,
-    tracing: "jaeger",
-    grafana: true,
-    kubeletMetrics: true,
-    controlPlane: true,
-  };
+  const everything = everyPart("jaeger");
 
   it("renders the same bytes for a group whether it is selected or all groups are rendered, but the containers group's platform branch", () => {
     const all = renderRuleFiles(defaultThresholds);

@@ -1,0 +1,16 @@
+import { DeployedParts } from "../../components/render/rules";
+
+/** Every part of the stack deployed, on Kubernetes with a self-managed control plane; `tracing` as asked. */
+export function everyPart(tracing: "jaeger" | "tempo"): DeployedParts {
+  return {
+    platform: "kubernetes",
+    exporters: { node: true, cadvisor: true, kubeStateMetrics: true, postgres: true, redis: true, blackbox: true },
+    alertmanager: true,
+    alertmanagerClustered: true,
+    logs: true,
+    tracing,
+    grafana: true,
+    kubeletMetrics: true,
+    controlPlane: true,
+  };
+}
