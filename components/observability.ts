@@ -74,6 +74,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           }, { parent: this })
         : new KubernetesPlatform(`${name}-kubernetes`, {
             namespace: config.kubernetes.namespace,
+            nodeAgentsNamespace: config.kubernetes.nodeAgentsNamespace,
             createNamespace: config.kubernetes.createNamespace,
             networkPolicies: config.kubernetes.networkPolicies,
             storageClass: config.kubernetes.storageClass,

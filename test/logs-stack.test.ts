@@ -140,14 +140,29 @@ describe("LokiStack on Kubernetes", () => {
     expect(JSON.stringify(recorder.resources.map((r) => unwrap(r.inputs)))).not.toContain("docker.sock");
   });
 
-  it("tails pod log files and scrapes every pod", async () => {
+  it("tails pod log files from the node agents' namespace, pushes to Loki in the stack's, and scrapes every pod in each", async () => {
     const stack = build(kubernetes());
     await settle();
     expect(stack.alloyConfigText).toContain('loki.source.file "pods"');
+    // Loki by its namespace-qualified Service name: Alloy runs in another namespace.
     expect(stack.alloyConfigText).toContain('url = "http://loki.obs.svc:3100/loki/api/v1/push"');
     expect(stack.scrapeJobs.map((j) => j.kind === "targets" && j.endpoint)).toStrictEqual([
       { kind: "kubernetes-pods", namespace: "obs", name: "loki", portName: "http" },
-      { kind: "kubernetes-pods", namespace: "obs", name: "alloy", portName: "http" },
+      { kind: "kubernetes-pods", namespace: "obs-node-agents", name: "alloy", portName: "http" },
+    ]);
+    const namespaceOf = (type: string, name: string) => recorder.one(type, name).inputs.metadata.namespace;
+    expect([namespaceOf("kubernetes:apps/v1:StatefulSet", "k8s-loki"), namespaceOf("kubernetes:apps/v1:DaemonSet", "k8s-alloy"), namespaceOf("kubernetes:core/v1:ServiceAccount", "k8s-alloy")]).toStrictEqual([
+      "obs",
+      "obs-node-agents",
+      "obs-node-agents",
+    ]);
+    // Loki's policy admits the stack's pods of both namespaces, Alloy among them.
+    const lokiIngress = unwrap(recorder.resources.find((r) => r.name === "k8s-loki-ingress")!.inputs.spec);
+    expect(lokiIngress.ingress[0].from).toStrictEqual([
+      {
+        namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["obs", "obs-node-agents"] }] },
+        podSelector: { matchLabels: { "app.kubernetes.io/part-of": "observability" } },
+      },
     ]);
   });
 

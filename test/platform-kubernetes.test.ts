@@ -183,31 +183,72 @@ describe("KubernetesPlatform: every object", () => {
     expect(children.every((r) => r.opts?.provider === provider)).toBe(true);
   });
 
-  it("places namespaced objects in the namespace; ConfigMaps and Secrets only are auto-named", () => {
+  it("places the node agent's objects in the node agents' namespace, every other namespaced object in the stack's; ConfigMaps and Secrets only are auto-named", () => {
     const clusterScoped = ["kubernetes:core/v1:Namespace", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"];
     const autoNamed = ["kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret"];
+    const placed: Record<string, string[]> = {};
     for (const r of main().filter((r) => r.type.startsWith("kubernetes:"))) {
       const { name, namespace } = r.inputs.metadata;
-      expect({ type: r.type, namespace }).toStrictEqual({ type: r.type, namespace: clusterScoped.includes(r.type) ? undefined : "observability" });
+      if (clusterScoped.includes(r.type)) expect({ type: r.type, namespace }).toStrictEqual({ type: r.type, namespace: undefined });
+      else (placed[namespace] ??= []).push(`${r.type.split(":").pop()} ${name ?? r.name}`);
       expect({ type: r.type, named: name !== undefined }).toStrictEqual({ type: r.type, named: !autoNamed.includes(r.type) });
     }
+    expect(Object.keys(placed).sort()).toStrictEqual(["observability", "observability-node-agents"]);
+    expect(placed["observability-node-agents"].sort()).toStrictEqual(["DaemonSet host-agent", "NetworkPolicy default-deny-ingress", "NetworkPolicy host-agent-ingress", "Service host-agent"]);
+    expect(placed.observability.filter((o) => o.includes("host-agent"))).toStrictEqual([]);
   });
 });
 
-describe("KubernetesPlatform: the namespace", () => {
-  it("is labelled for Pod Security Admission: enforce privileged (host agents), warn and audit restricted", () => {
-    expect(unwrap(ofType("kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata))).toStrictEqual([
-      {
-        name: "observability",
-        labels: {
-          "app.kubernetes.io/part-of": "observability",
-          "app.kubernetes.io/managed-by": "pulumi",
-          "pod-security.kubernetes.io/enforce": "privileged",
-          "pod-security.kubernetes.io/warn": "restricted",
-          "pod-security.kubernetes.io/audit": "restricted",
-        },
-      },
+describe("KubernetesPlatform: the namespaces", () => {
+  it("are labelled for Pod Security Admission: the stack's enforces restricted, the node agents' privileged; both warn and audit restricted", () => {
+    const labels = (enforce: string) => ({
+      "app.kubernetes.io/part-of": "observability",
+      "app.kubernetes.io/managed-by": "pulumi",
+      "pod-security.kubernetes.io/enforce": enforce,
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/audit": "restricted",
+    });
+    expect(unwrap(ofType("kubernetes:core/v1:Namespace").map((r) => [r.name, r.inputs.metadata]))).toStrictEqual([
+      ["k-namespace", { name: "observability", labels: labels("restricted") }],
+      ["k-node-agents-namespace", { name: "observability-node-agents", labels: labels("privileged") }],
     ]);
+  });
+
+  it("hold the pods PSA restricted admits in the stack's namespace, and only the node agents, each exception listed, in the other", () => {
+    for (const spec of Object.values(specs)) {
+      const workload = workloadOf(spec);
+      const deviations = objects.podSecurityDeviations(podOf(spec).spec);
+      expect([spec.name, workload.inputs.metadata.namespace, deviations.length > 0]).toStrictEqual([
+        spec.name,
+        objects.isNodeAgent(spec) ? "observability-node-agents" : "observability",
+        objects.isNodeAgent(spec),
+      ]);
+    }
+    expect(Object.values(specs).filter(objects.isNodeAgent).map((s) => s.name)).toStrictEqual(["host-agent"]);
+  });
+
+  it("make the node agents' namespace only once a node agent is deployed, named as asked, its ServiceAccount bound there", async () => {
+    const quiet = new KubernetesPlatform("quiet", { namespace: "calm" });
+    quiet.deploy({ ...specs.exporter, name: "quiet-exporter" }, quiet);
+    const named = new KubernetesPlatform("named", { namespace: "obs", nodeAgentsNamespace: "obs-hosts" });
+    const agent = named.deploy({ ...specs.agent, name: "named-agent", kubernetesApi: { clusterRules: READER_RULES } }, named);
+    await settle();
+    const mine = (prefix: string, type: string) => recorder.resources.filter((r) => r.name.startsWith(prefix) && r.type === type);
+    const namespaces = (prefix: string) => mine(prefix, "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name);
+    expect([namespaces("quiet"), namespaces("named")]).toStrictEqual([["calm"], ["obs", "obs-hosts"]]);
+    expect([quiet.nodeAgentsNamespace, named.nodeAgentsNamespace]).toStrictEqual(["calm-node-agents", "obs-hosts"]);
+    expect(agent.address("metrics")).toBe("named-agent.obs-hosts.svc:9100");
+    expect(mine("named", "kubernetes:core/v1:ServiceAccount").map((r) => r.inputs.metadata.namespace)).toStrictEqual(["obs-hosts"]);
+    // The cluster-scoped role keeps the stack's namespace in its name: one per installation.
+    expect(mine("named", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").map((r) => [r.inputs.metadata.name, unwrap(r.inputs.subjects)])).toStrictEqual([
+      ["obs-named-agent", [{ kind: "ServiceAccount", name: "named-agent", namespace: "obs-hosts" }]],
+    ]);
+  });
+
+  it("must be two", () => {
+    expect(() => new KubernetesPlatform("same", { namespace: "obs", nodeAgentsNamespace: "obs" })).toThrow(
+      'same: nodeAgentsNamespace must differ from namespace ("obs"): the stack\'s namespace enforces the restricted Pod Security Standard, which the node agents cannot meet',
+    );
   });
 
   it("is neither created nor walled off when asked not to", async () => {
@@ -405,15 +446,27 @@ describe("KubernetesPlatform: config files and secrets", () => {
 });
 
 describe("KubernetesPlatform: network policies", () => {
-  it("deny all ingress to the namespace by default", () => {
-    const deny = k8sNamed("kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny-ingress");
-    expect(unwrap(deny.inputs.spec)).toStrictEqual({ podSelector: {}, policyTypes: ["Ingress"] });
+  it("deny all ingress to each namespace by default", () => {
+    const denies = ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((r) => r.inputs.metadata.name === "default-deny-ingress");
+    expect(denies.map((r) => [r.inputs.metadata.namespace, unwrap(r.inputs.spec)])).toStrictEqual([
+      ["observability", { podSelector: {}, policyTypes: ["Ingress"] }],
+      ["observability-node-agents", { podSelector: {}, policyTypes: ["Ingress"] }],
+    ]);
   });
 
-  it("open each workload's ports to the stack's pods, and `ingress: any` ports to every namespace", () => {
+  it("open each workload's ports to the stack's pods in both namespaces, and `ingress: any` ports to every namespace", () => {
     const policies = ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.inputs.metadata.name).sort();
-    expect(policies).toStrictEqual(["default-deny-ingress", "exporter-ingress", "host-agent-ingress", "pusher-ingress", "state-reader-ingress", "tsdb-ingress"]);
-    const fromStack = { podSelector: { matchLabels: { "app.kubernetes.io/part-of": "observability" } } };
+    expect(policies).toStrictEqual(["default-deny-ingress", "default-deny-ingress", "exporter-ingress", "host-agent-ingress", "pusher-ingress", "state-reader-ingress", "tsdb-ingress"]);
+    // By namespace name: a podSelector alone would match its own namespace only (Alloy, a node agent, pushes to Loki).
+    const fromStack = {
+      namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["observability", "observability-node-agents"] }] },
+      podSelector: { matchLabels: { "app.kubernetes.io/part-of": "observability" } },
+    };
+    expect(unwrap(k8sNamed("kubernetes:networking.k8s.io/v1:NetworkPolicy", "host-agent-ingress").inputs.spec)).toStrictEqual({
+      podSelector: { matchLabels: selectorOf(specs.agent) },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [fromStack], ports: [{ port: 9100, protocol: "TCP" }] }],
+    });
     expect(unwrap(k8sNamed("kubernetes:networking.k8s.io/v1:NetworkPolicy", "exporter-ingress").inputs.spec)).toStrictEqual({
       podSelector: { matchLabels: selectorOf(specs.exporter) },
       policyTypes: ["Ingress"],
@@ -463,7 +516,8 @@ describe("KubernetesPlatform: deployed workloads", () => {
     expect(deployed.tsdb.address("http")).toBe("tsdb.observability.svc:9090");
     expect(deployed.pusher.address("otlp-http")).toBe("pusher.observability.svc:4318");
     expect(deployed.tsdb.scrapeEndpoint("http")).toStrictEqual({ kind: "kubernetes-pods", namespace: "observability", name: "tsdb", portName: "http" });
-    expect(deployed.agent.scrapeEndpoint("metrics")).toStrictEqual({ kind: "kubernetes-pods", namespace: "observability", name: "host-agent", portName: "metrics" });
+    expect(deployed.agent.address("metrics")).toBe("host-agent.observability-node-agents.svc:9100");
+    expect(deployed.agent.scrapeEndpoint("metrics")).toStrictEqual({ kind: "kubernetes-pods", namespace: "observability-node-agents", name: "host-agent", portName: "metrics" });
     expect(deployed.tsdb.publicUrl("http")).toBeUndefined();
   });
 

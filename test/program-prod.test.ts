@@ -3,6 +3,8 @@ import { images, runProgram } from "./helpers/program";
 import { testAlertingSecrets, testSecrets } from "./helpers/stack-files";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
 import { isPinned } from "../components/versions";
+import { podSecurityDeviations } from "../components/platform/kubernetes-objects";
+import * as yaml from "js-yaml";
 
 // `pulumi preview --stack prod`: index.ts under mocks with Pulumi.prod.yaml and its secrets.
 describe("the prod stack (Kubernetes)", () => {
@@ -27,6 +29,42 @@ describe("the prod stack (Kubernetes)", () => {
       "--cluster.peer=alertmanager-0.alertmanager-headless.observability.svc:9094",
       "--cluster.peer=alertmanager-1.alertmanager-headless.observability.svc:9094",
     ]);
+  });
+
+  it("runs the node agents in a namespace of their own that enforces privileged; the stack's enforces restricted and holds only pods restricted admits", () => {
+    expect(recorder.byType("kubernetes:core/v1:Namespace").map((r) => [r.inputs.metadata.name, r.inputs.metadata.labels])).toStrictEqual(
+      [
+        ["observability", "restricted"],
+        ["observability-node-agents", "privileged"],
+      ].map(([name, enforce]) => [
+        name,
+        {
+          "app.kubernetes.io/part-of": "observability",
+          "app.kubernetes.io/managed-by": "pulumi",
+          "pod-security.kubernetes.io/enforce": enforce,
+          "pod-security.kubernetes.io/warn": "restricted",
+          "pod-security.kubernetes.io/audit": "restricted",
+        },
+      ]),
+    );
+    const workloads = ["Deployment", "StatefulSet", "DaemonSet"].flatMap((k) => recorder.byType(`kubernetes:apps/v1:${k}`));
+    const placed = workloads.map((r) => ({ name: r.inputs.metadata.name, namespace: r.inputs.metadata.namespace, hardened: podSecurityDeviations(unwrap(r.inputs.spec.template.spec)).length === 0 }));
+    expect(placed.filter((w) => w.namespace === "observability-node-agents").map((w) => [w.name, w.hardened]).sort()).toStrictEqual([
+      ["alloy", false],
+      ["node-exporter", false],
+    ]);
+    expect(placed.filter((w) => w.namespace === "observability" && !w.hardened)).toStrictEqual([]);
+    expect(placed.filter((w) => w.namespace === "observability")).toHaveLength(10);
+  });
+
+  it("scrapes the node agents in their namespace, and Alloy pushes to Loki in the stack's", () => {
+    const files = recorder.byType("kubernetes:core/v1:ConfigMap").map((r) => unwrap(r.inputs.data) as Record<string, string>);
+    const prometheusYml = files.map((d) => d["etc_prometheus_prometheus.yml"]).find((t) => t !== undefined)!;
+    const jobs = (yaml.load(prometheusYml) as { scrape_configs: { job_name: string; kubernetes_sd_configs?: { namespaces?: { names: string[] } }[] }[] }).scrape_configs;
+    const namespacesOf = (job: string) => jobs.find((j) => j.job_name === job)!.kubernetes_sd_configs!.map((sd) => sd.namespaces?.names);
+    expect([namespacesOf("node-exporter"), namespacesOf("alloy"), namespacesOf("loki")]).toStrictEqual([[["observability-node-agents"]], [["observability-node-agents"]], [["observability"]]]);
+    const alloyConfig = files.map((d) => d["etc_alloy_config.alloy"]).find((t) => t !== undefined)!;
+    expect(alloyConfig).toContain('url = "http://loki.observability.svc:3100/loki/api/v1/push"');
   });
 
   it("creates no Docker resource", () => {

@@ -136,11 +136,13 @@ export interface DockerConfig {
 
 /** The `kubernetes` key of the stack config. */
 export interface KubernetesConfig {
-  /** Namespace of every object. Default `observability`. */
+  /** Namespace of every object but the node agents'; it enforces the `restricted` Pod Security Standard. Default `observability`. */
   namespace?: string;
-  /** Create the namespace (false: it exists already). Default true. */
+  /** Namespace of the node agents (node-exporter, Alloy), whose host access `restricted` forbids; it enforces `privileged` and warns and audits at `restricted`. Must differ from `namespace`. Default `<namespace>-node-agents`. */
+  nodeAgentsNamespace?: string;
+  /** Create the namespaces, labelled for Pod Security Admission (false: they exist already). Default true. */
   createNamespace?: boolean;
-  /** Default-deny NetworkPolicies with per-workload allows. Default true. */
+  /** Default-deny NetworkPolicies in both namespaces with per-workload allows. Default true. */
   networkPolicies?: boolean;
   /** StorageClass of the persistent volumes. Default: the cluster's default class. */
   storageClass?: string;

@@ -6,6 +6,7 @@ import { logsSchema, logsSecretKeys } from "./logs";
 import { tracingSchema } from "./tracing";
 import { rulesSchema } from "./rules";
 import { serviceSchema } from "./services";
+import { defaultNodeAgentsNamespace } from "../platform/kubernetes-objects";
 import {
   byteSize,
   dnsLabel,
@@ -119,11 +120,17 @@ export const stackConfigSchema = strictObject({
   }).default({}),
 
   kubernetes: strictObject({
-    /** Namespace of every object. Default `observability`. */
+    /** Namespace of every object but the node agents'; it enforces the `restricted` Pod Security Standard. Default `observability`. */
     namespace: dnsLabel.default("observability"),
-    /** Create the namespace (false: it exists already). Default true. */
+    /**
+     * Namespace of the node agents (node-exporter, Alloy), whose host access `restricted` forbids; it
+     * enforces `privileged` and warns and audits at `restricted`. Must differ from `namespace`.
+     * Default `<namespace>-node-agents`.
+     */
+    nodeAgentsNamespace: dnsLabel.optional(),
+    /** Create the namespaces, labelled for Pod Security Admission (false: they exist already). Default true. */
     createNamespace: z.boolean().default(true),
-    /** Default-deny NetworkPolicies with per-workload allows. Default true. */
+    /** Default-deny NetworkPolicies in both namespaces with per-workload allows. Default true. */
     networkPolicies: z.boolean().default(true),
     /** StorageClass of the persistent volumes. Default: the cluster's default class. */
     storageClass: z.string().optional(),
@@ -133,6 +140,13 @@ export const stackConfigSchema = strictObject({
      * cannot see. `self-managed`: the stack scrapes the API server's `/metrics` and alerts on it.
      */
     flavor: z.enum(["managed", "self-managed"]).default("managed"),
+  }).superRefine((k, ctx) => {
+    const agents = k.nodeAgentsNamespace ?? defaultNodeAgentsNamespace(k.namespace);
+    if (agents === k.namespace) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["nodeAgentsNamespace"], message: `"${agents}" is also kubernetes.namespace; the node agents need a namespace of their own (the stack's enforces the restricted Pod Security Standard, which their host access breaks)` });
+    } else if (k.nodeAgentsNamespace === undefined && agents.length > 63) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["namespace"], message: `"${k.namespace}" makes the node agents' namespace "${agents}", longer than 63 characters; set kubernetes.nodeAgentsNamespace or use a shorter namespace` });
+    }
   }).default({}),
 
   prometheus: strictObject({

@@ -305,31 +305,67 @@ export function defaultDenyIngress(): NetworkPolicySpec {
   return { podSelector: {}, policyTypes: ["Ingress"] };
 }
 
-/** Ingress to the workload's ports from the stack's pods, and from every namespace for `ingress: "any"` ports. */
-export function workloadNetworkPolicy(spec: WorkloadSpec): NetworkPolicySpec {
+/** The label the API server puts on every namespace, its name (Kubernetes 1.22+): what namespaceSelectors match by name. */
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/**
+ * The stack's pods, wherever they run: pods labelled part of the stack in any of the stack's
+ * namespaces (its own and the node agents'). A `podSelector` alone would match the policy's own
+ * namespace only, and cut Alloy (a node agent) off from Loki and Prometheus off from Alloy.
+ */
+export function stackPeer(namespaces: readonly string[]) {
+  return {
+    namespaceSelector: { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "In", values: [...new Set(namespaces)].sort() }] },
+    podSelector: { matchLabels: { "app.kubernetes.io/part-of": PART_OF } },
+  };
+}
+
+/**
+ * Ingress to the workload's ports from the stack's pods in `stackNamespaces`, and from every
+ * namespace for `ingress: "any"` ports.
+ */
+export function workloadNetworkPolicy(spec: WorkloadSpec, stackNamespaces: readonly string[]): NetworkPolicySpec {
   const port = (p: PortSpec) => ({ port: p.port, protocol: p.protocol ?? "TCP" });
   const open = spec.ports.filter((p) => p.ingress === "any");
   return {
     podSelector: { matchLabels: selectorLabels(spec) },
     policyTypes: ["Ingress"],
     ingress: [
-      { from: [{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": PART_OF } } }], ports: spec.ports.map(port) },
+      { from: [stackPeer(stackNamespaces)], ports: spec.ports.map(port) },
       ...(open.length > 0 ? [{ from: [{ namespaceSelector: {} }], ports: open.map(port) }] : []),
     ],
   };
 }
 
+/** What the node agents' namespace is called when the config names none: `<namespace>-node-agents`. */
+export function defaultNodeAgentsNamespace(namespace: string): string {
+  return `${namespace}-node-agents`;
+}
+
 /**
- * Pod Security Admission labels of the namespace. `enforce: privileged`, not `baseline`: baseline
- * forbids hostPID, hostNetwork and hostPath volumes, all of which node-exporter needs to report the
- * host. `warn`/`audit: restricted` still flag every pod that is not fully hardened; ours are,
- * except the host agents, whose every exception is listed by `podSecurityDeviations`.
+ * A node agent: a workload with host access (`spec.host`: host paths, host PID or network
+ * namespace, root, privilege, a runtime socket). Each of these is forbidden by the `restricted`
+ * Pod Security Standard, so such a workload runs in the node agents' namespace, the only one
+ * that does not enforce it; every other workload runs in the stack's, which does.
  */
-export function namespaceLabels(): Record<string, string> {
+export function isNodeAgent(spec: WorkloadSpec): boolean {
+  return spec.host !== undefined;
+}
+
+/**
+ * Pod Security Admission labels of a namespace of the stack. The stack's namespace enforces
+ * `restricted`: a pod that is not fully hardened is refused by the API server. The node agents'
+ * namespace enforces `privileged`, not `baseline`: baseline forbids hostPID, hostNetwork and
+ * hostPath volumes, all of which node-exporter needs to report the host. Both `warn` and `audit`
+ * at `restricted`, so every pod that departs from it is still flagged; ours there are the node
+ * agents, whose every exception `podSecurityDeviations` lists. No `*-version` label: the cluster's
+ * own version of the standard applies.
+ */
+export function namespaceLabels(enforce: "restricted" | "privileged"): Record<string, string> {
   return {
     "app.kubernetes.io/part-of": PART_OF,
     "app.kubernetes.io/managed-by": "pulumi",
-    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/enforce": enforce,
     "pod-security.kubernetes.io/warn": "restricted",
     "pod-security.kubernetes.io/audit": "restricted",
   };

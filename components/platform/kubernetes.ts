@@ -5,7 +5,9 @@ import {
   configDataSizeProblem,
   configMapGroups,
   defaultDenyIngress,
+  defaultNodeAgentsNamespace,
   fileKey,
+  isNodeAgent,
   namespaceLabels,
   PART_OF,
   podTemplate,
@@ -21,16 +23,26 @@ import { withoutDebugStackTraces } from "./stack-traces";
 import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, ScrapeEndpoint, WorkloadSpec } from "./types";
 
 export interface KubernetesPlatformArgs {
-  /** Namespace every workload runs in. Default `observability`. */
+  /**
+   * Namespace every workload runs in but the node agents; it enforces the `restricted` Pod
+   * Security Standard. Default `observability`.
+   */
   namespace?: string;
   /**
-   * Create the namespace, labelled for Pod Security Admission. Default true. When false the
-   * namespace must exist, and its labels are left as they are.
+   * Namespace of the node agents (workloads with `host` access: node-exporter, the log agent),
+   * which `restricted` forbids; it enforces `privileged` and warns and audits at `restricted`.
+   * Created (when `createNamespace`) only once a node agent is deployed. Must differ from
+   * `namespace`. Default `<namespace>-node-agents`.
+   */
+  nodeAgentsNamespace?: string;
+  /**
+   * Create the namespaces, labelled for Pod Security Admission. Default true. When false they
+   * must exist, and their labels are left as they are.
    */
   createNamespace?: boolean;
   /**
-   * Deny all ingress to the namespace's pods, then open each workload's ports to the stack's own
-   * pods (and to every namespace for ports with `ingress: "any"`). Default true.
+   * Deny all ingress to each namespace's pods, then open each workload's ports to the stack's own
+   * pods in either namespace (and to every namespace for ports with `ingress: "any"`). Default true.
    */
   networkPolicies?: boolean;
   /** StorageClass of persistent volumes whose spec names none. Default: the cluster's default StorageClass. */
@@ -49,16 +61,20 @@ export interface KubernetesPlatformArgs {
  * Runs workloads on a Kubernetes cluster: a Deployment, StatefulSet (when the spec has a volume) or
  * DaemonSet (`per-node`) per workload, with a ClusterIP Service, config files in auto-named
  * ConfigMaps and Secrets, a hardened pod whose only exceptions are those `spec.host` documents,
- * RBAC only for workloads that read the API, and a NetworkPolicy per workload.
+ * RBAC only for workloads that read the API, and a NetworkPolicy per workload. Two namespaces:
+ * the stack's, enforcing the `restricted` Pod Security Standard, and the node agents' (the
+ * workloads with `spec.host`), enforcing `privileged`.
  */
 export class KubernetesPlatform extends pulumi.ComponentResource implements Platform {
   public readonly kind = "kubernetes" as const;
   // The kubelet embeds cAdvisor, so no privileged cAdvisor pod; a cluster has state worth exporting.
   public readonly capabilities: PlatformCapabilities = { containerMetrics: "kubelet", clusterState: true };
-  /** The namespace every workload runs in. */
+  /** The namespace every workload but the node agents runs in. */
   public readonly namespace: string;
   /** The namespace's name, resolved once it exists: objects placed in it wait for it. */
   public readonly namespaceName: pulumi.Output<string>;
+  /** The namespace the node agents run in. */
+  public readonly nodeAgentsNamespace: string;
 
   private readonly prefix: string;
   private readonly networkPolicies: boolean;
@@ -66,6 +82,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
   private readonly provider: k8s.Provider | undefined;
   /** Where each image comes from (KubernetesPlatformArgs.imageOf). */
   private readonly imageOf: ((image: string) => string) | undefined;
+  private readonly createNamespace: boolean;
+  /** The node agents' namespace name, once the first node agent asked for it. */
+  private nodeAgentsNamespaceName: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: KubernetesPlatformArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("observability:platform:Kubernetes", name, {}, opts);
@@ -75,24 +94,39 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     this.storageClass = args.storageClass;
     this.provider = args.provider;
     this.imageOf = args.imageOf;
-    const createNamespace = args.createNamespace ?? true;
+    this.createNamespace = args.createNamespace ?? true;
+    this.nodeAgentsNamespace = args.nodeAgentsNamespace ?? defaultNodeAgentsNamespace(this.namespace);
+    if (this.nodeAgentsNamespace === this.namespace) {
+      throw new Error(`${name}: nodeAgentsNamespace must differ from namespace ("${this.namespace}"): the stack's namespace enforces the restricted Pod Security Standard, which the node agents cannot meet`);
+    }
+    // The resource names of the first release (`<name>-namespace`, `<name>-default-deny-ingress`): kept, so an upgrade updates them in place.
+    this.namespaceName = this.walledNamespace(name, "", this.namespace, "restricted");
+    this.registerOutputs({ namespaceName: this.namespaceName });
+  }
 
-    const namespace = createNamespace
-      ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: this.namespace, labels: namespaceLabels() } }, this.childOpts(this))
+  /** A namespace of the stack (created and labelled when `createNamespace`) and its default-deny policy. */
+  private walledNamespace(name: string, infix: string, namespace: string, enforce: "restricted" | "privileged"): pulumi.Output<string> {
+    const created = this.createNamespace
+      ? new k8s.core.v1.Namespace(`${name}${infix}-namespace`, { metadata: { name: namespace, labels: namespaceLabels(enforce) } }, this.childOpts(this))
       : undefined;
-    this.namespaceName = namespace ? namespace.metadata.name : pulumi.output(this.namespace);
-
+    const namespaceName = created ? created.metadata.name : pulumi.output(namespace);
     if (this.networkPolicies) {
       new k8s.networking.v1.NetworkPolicy(
-        `${name}-default-deny-ingress`,
+        `${name}${infix}-default-deny-ingress`,
         {
-          metadata: { name: "default-deny-ingress", namespace: this.namespaceName, labels: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi" } },
+          metadata: { name: "default-deny-ingress", namespace: namespaceName, labels: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi" } },
           spec: defaultDenyIngress(),
         },
         this.childOpts(this),
       );
     }
-    this.registerOutputs({ namespaceName: this.namespaceName });
+    return namespaceName;
+  }
+
+  /** The node agents' namespace, made on first use: a stack without node agents has no second namespace. */
+  private nodeAgentsNamespaceOutput(): pulumi.Output<string> {
+    this.nodeAgentsNamespaceName ??= this.walledNamespace(this.prefix, "-node-agents", this.nodeAgentsNamespace, "privileged");
+    return this.nodeAgentsNamespaceName;
   }
 
   private childOpts(parent: pulumi.Resource): pulumi.CustomResourceOptions {
@@ -109,7 +143,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     // Prefixed with the platform's name: two stacks in one program must not share resource names.
     const base = `${this.prefix}-${spec.name}`;
     const labels = standardLabels(spec);
-    const metadata = (name?: string) => ({ ...(name !== undefined ? { name } : {}), namespace: this.namespaceName, labels });
+    // A node agent runs in the node agents' namespace, everything else in the stack's (isNodeAgent).
+    const agent = isNodeAgent(spec);
+    const namespace = agent ? this.nodeAgentsNamespace : this.namespace;
+    const namespaceName = agent ? this.nodeAgentsNamespaceOutput() : this.namespaceName;
+    const metadata = (name?: string) => ({ ...(name !== undefined ? { name } : {}), namespace: namespaceName, labels });
     const refs: PodRefs = {};
 
     // ConfigMaps and Secrets are auto-named (no metadata.name): a change of content creates one
@@ -152,7 +190,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         {
           metadata: { name: roleName, labels },
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
-          subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: this.namespaceName }],
+          subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: namespaceName }],
         },
         opts,
       );
@@ -187,10 +225,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     }
     const service = new k8s.core.v1.Service(base, { metadata: metadata(spec.name), spec: serviceSpec(spec) }, opts);
     if (this.networkPolicies) {
-      new k8s.networking.v1.NetworkPolicy(`${base}-ingress`, { metadata: metadata(`${spec.name}-ingress`), spec: workloadNetworkPolicy(spec) }, opts);
+      new k8s.networking.v1.NetworkPolicy(`${base}-ingress`, { metadata: metadata(`${spec.name}-ingress`), spec: workloadNetworkPolicy(spec, [this.namespace, this.nodeAgentsNamespace]) }, opts);
     }
 
-    const namespace = this.namespace;
     const portOf = (portName: string): number => {
       const port = spec.ports.find((p) => p.name === portName);
       if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
@@ -225,7 +262,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
     // Only a StatefulSet's pods have stable names; a Deployment's are random.
     if (!spec.volume) throw new Error(`workload "${spec.name}" has no volume: only stateful workloads have stable peer addresses`);
-    return Array.from({ length: spec.replicas ?? 1 }, (_, i) => `${spec.name}-${i}.${spec.name}-headless.${this.namespace}.svc:${port.port}`);
+    const namespace = isNodeAgent(spec) ? this.nodeAgentsNamespace : this.namespace;
+    return Array.from({ length: spec.replicas ?? 1 }, (_, i) => `${spec.name}-${i}.${spec.name}-headless.${namespace}.svc:${port.port}`);
   }
 
 }

@@ -212,6 +212,40 @@ func main() {
 `;
 }
 
+/**
+ * The Kubernetes control plane the deploy test (`test/deploy/e2e-kubernetes.test.ts`) runs: no
+ * image of the stack, so no image tag pins these. 1.36 is the newest minor whose etcd pin is a
+ * 3.6 release (1.37's kubeadm and go.mod ask for etcd 3.7.0); @pulumi/kubernetes 4.34.2 is
+ * generated from 1.37 and supports 1.36, its previous minor; kwok 0.8.0 is built for 1.36.
+ */
+export const KUBERNETES_VERSION = "1.36.3";
+/** The etcd Kubernetes 1.36.3 names: its kubeadm `DefaultEtcdVersion` ("3.6.8-0") and its go.mod's etcd client. */
+export const ETCD_VERSION = "3.6.8";
+/** kwok (fake nodes, pods that report ready): 0.8.0 is the release built against Kubernetes 1.36 (its `consts.KubeVersion` is 1.36.1). */
+export const KWOK_VERSION = "0.8.0";
+
+/**
+ * k8s.io/kubernetes' go.mod replaces each of its staging modules with a local folder
+ * (`./staging/src/k8s.io/<name>`), which a wrapper cannot use: each is replaced with its published
+ * release instead, v0.X.Y for Kubernetes v1.X.Y. The list is the replace block of go.mod at
+ * v1.36.3, less the three `sample-*` modules (never published at v0.36.3, and not imported by the
+ * binaries built here).
+ */
+export const KUBERNETES_STAGING_MODULES = [
+  "api", "apiextensions-apiserver", "apimachinery", "apiserver", "cli-runtime", "client-go", "cloud-provider",
+  "cluster-bootstrap", "code-generator", "component-base", "component-helpers", "controller-manager", "cri-api",
+  "cri-client", "cri-streaming", "csi-translation-lib", "dynamic-resource-allocation", "endpointslice", "externaljwt",
+  "kms", "kube-aggregator", "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubectl", "kubelet", "metrics",
+  "mount-utils", "pod-security-admission", "streaming",
+] as const;
+
+/** Kubernetes v1.X.Y's staging modules are published as v0.X.Y. */
+export function kubernetesStagingVersion(release: string): string {
+  const [major, minor, patch] = release.split(".").map(Number);
+  if (major !== 1) throw new Error(`Kubernetes ${release}: only 1.x maps to staging module versions here`);
+  return `v0.${minor}.${patch}`;
+}
+
 /** Every recipe, from the pinned images and the locked npm packages. */
 export function recipes(lockText: string): Recipe[] {
   const tag = (name: keyof typeof images): string => imageTag(images[name]);
@@ -238,6 +272,7 @@ export function recipes(lockText: string): Recipe[] {
   const ksm = rel("kubeStateMetrics");
   const otelcol = rel("otelCollectorContrib");
   const jaeger = rel("jaeger");
+  const [kubeMajor, kubeMinor] = KUBERNETES_VERSION.split(".");
 
   const collectorModules: Record<string, string> = {
     "go.opentelemetry.io/collector/otelcol": `v${otelcol}`,
@@ -319,6 +354,44 @@ export function recipes(lockText: string): Recipe[] {
       packages: [{ pkg: "github.com/jaegertracing/jaeger/cmd/jaeger", out: "jaeger" }],
       versionVars: { "github.com/jaegertracing/jaeger/internal/version.latestVersion": `v${jaeger}`, "github.com/jaegertracing/jaeger/internal/version.commitSHA": "go-module" },
       versionCheck: { binary: "jaeger", args: ["version"], expect: `v${jaeger}` },
+    },
+    {
+      name: "etcd",
+      version: ETCD_VERSION,
+      pinnedBy: `scripts/toolchain/recipes.ts ETCD_VERSION (the etcd of Kubernetes ${KUBERNETES_VERSION})`,
+      // server/v3's own replaces are local folders of etcd's repository: at one release, the proxy's modules are the same code.
+      require: { "go.etcd.io/etcd/server/v3": `v${ETCD_VERSION}` },
+      packages: [{ pkg: "go.etcd.io/etcd/server/v3", out: "etcd" }],
+      versionCheck: { binary: "etcd", args: ["--version"], expect: `etcd Version: ${ETCD_VERSION}` },
+    },
+    {
+      name: "kubernetes",
+      version: KUBERNETES_VERSION,
+      pinnedBy: "scripts/toolchain/recipes.ts KUBERNETES_VERSION",
+      require: { "k8s.io/kubernetes": `v${KUBERNETES_VERSION}` },
+      replace: Object.fromEntries(KUBERNETES_STAGING_MODULES.map((m) => [`k8s.io/${m}`, `k8s.io/${m}@${kubernetesStagingVersion(KUBERNETES_VERSION)}`])),
+      packages: [
+        { pkg: "k8s.io/kubernetes/cmd/kube-apiserver", out: "kube-apiserver" },
+        { pkg: "k8s.io/kubernetes/cmd/kube-controller-manager", out: "kube-controller-manager" },
+        { pkg: "k8s.io/kubernetes/cmd/kube-scheduler", out: "kube-scheduler" },
+      ],
+      // Without them a build reports v0.0.0-master, which clients (pulumi-kubernetes among them) refuse or misjudge.
+      versionVars: {
+        "k8s.io/component-base/version.gitVersion": `v${KUBERNETES_VERSION}`,
+        "k8s.io/component-base/version.gitMajor": kubeMajor,
+        "k8s.io/component-base/version.gitMinor": kubeMinor,
+        "k8s.io/component-base/version.gitTreeState": "clean",
+      },
+      versionCheck: { binary: "kube-apiserver", args: ["--version"], expect: `Kubernetes v${KUBERNETES_VERSION}` },
+    },
+    {
+      name: "kwok",
+      version: KWOK_VERSION,
+      pinnedBy: "scripts/toolchain/recipes.ts KWOK_VERSION",
+      require: { "sigs.k8s.io/kwok": `v${KWOK_VERSION}` },
+      packages: [{ pkg: "sigs.k8s.io/kwok/cmd/kwok", out: "kwok" }],
+      versionVars: { "sigs.k8s.io/kwok/pkg/consts.Version": `v${KWOK_VERSION}` },
+      versionCheck: { binary: "kwok", args: ["--version"], expect: `v${KWOK_VERSION}` },
     },
     {
       name: "pulumi",
