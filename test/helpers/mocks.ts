@@ -91,12 +91,15 @@ export function mockAutoName(pulumiName: string): string {
 }
 
 /**
- * Outputs the real providers compute and the stack reads: a RandomPassword's `result`, and the
+ * Outputs the real providers compute and the stack reads: a RandomPassword's `result`, a
+ * RemoteImage's `imageId`, and the
  * name of a Kubernetes object created without `metadata.name` (so a pod's reference to an
  * auto-named ConfigMap resolves). Recorded inputs stay as they were sent.
  */
 function computedOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   if (args.type === "random:index/randomPassword:RandomPassword") return { result: GENERATED_PASSWORD };
+  // The real provider's imageId is the local image's id; the image's name stands for it here.
+  if (args.type === "docker:index/remoteImage:RemoteImage") return { imageId: args.inputs.name };
   const metadata = args.inputs.metadata;
   if (args.type.startsWith("kubernetes:") && metadata && typeof metadata === "object" && metadata.name === undefined) {
     return { metadata: { ...metadata, name: mockAutoName(args.name) } };

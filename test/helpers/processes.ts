@@ -950,7 +950,8 @@ export function describeNotification(n: Notification): string {
 }
 
 /** An HTTP server in this process recording every Alertmanager webhook POST with its arrival time. */
-export async function startWebhookReceiver(): Promise<WebhookReceiverHandle> {
+export async function startWebhookReceiver(opts: { host?: string } = {}): Promise<WebhookReceiverHandle> {
+  const host = opts.host ?? LOOPBACK;
   const notifications: Notification[] = [];
   const rejected: string[] = [];
   const server = http.createServer((req, res) => {
@@ -979,14 +980,14 @@ export async function startWebhookReceiver(): Promise<WebhookReceiverHandle> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, LOOPBACK, () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const { port } = server.address() as net.AddressInfo;
   let stopped: Promise<void> | undefined;
   const matching = (predicate: (n: Notification) => boolean) => notifications.filter(predicate);
   const handle: WebhookReceiverHandle = {
     port,
-    url: `http://${LOOPBACK}:${port}`,
+    url: `http://${host}:${port}`,
     notifications,
     rejected,
     matching,
