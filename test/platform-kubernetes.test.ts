@@ -687,11 +687,11 @@ describe("validateRecordedKubernetesObjects", () => {
     ]);
   });
 
-  it("builds the manifest from unwrapped inputs, with a placeholder name for auto-named objects", () => {
+  it("builds the manifest from unwrapped inputs, an auto-named object named as the mocks named it (what references to it hold)", () => {
     expect(manifestOf(record("kubernetes:core/v1:Secret", { metadata: { namespace: "n" }, stringData: pulumi.secret("x") }))).toMatchObject({
       apiVersion: "v1",
       kind: "Secret",
-      metadata: { name: "r-autonamed", namespace: "n" },
+      metadata: { name: "r-mock0000", namespace: "n" },
     });
   });
 });

@@ -12,6 +12,11 @@ import {
   COLLECTOR_COMPONENTS,
   imageTag,
   jaegerModuleVersion,
+  ETCD_VERSION,
+  KUBERNETES_STAGING_MODULES,
+  KUBERNETES_VERSION,
+  kubernetesStagingVersion,
+  KWOK_VERSION,
   lockedVersions,
   prometheusModuleVersion,
   recipes,
@@ -70,6 +75,21 @@ describe("toolchain recipes take their versions from the pins", () => {
     ]);
   });
 
+  it("builds the test control plane at one Kubernetes release: its staging modules at v0.X.Y, its etcd, a kwok built for it", () => {
+    expect(kubernetesStagingVersion("1.36.3")).toBe("v0.36.3");
+    expect(() => kubernetesStagingVersion("2.0.0")).toThrow("only 1.x");
+    const kube = byName("kubernetes");
+    expect([kube.version, kube.require]).toStrictEqual([KUBERNETES_VERSION, { "k8s.io/kubernetes": `v${KUBERNETES_VERSION}` }]);
+    expect(kube.packages.map((p) => p.out)).toStrictEqual(["kube-apiserver", "kube-controller-manager", "kube-scheduler"]);
+    // Every staging module k8s.io/kubernetes replaces with a local folder, at its published release instead.
+    expect(Object.keys(kube.replace!)).toStrictEqual(KUBERNETES_STAGING_MODULES.map((m) => `k8s.io/${m}`));
+    for (const [from, to] of Object.entries(kube.replace!)) expect(to).toBe(`${from}@v0.${KUBERNETES_VERSION.split(".")[1]}.${KUBERNETES_VERSION.split(".")[2]}`);
+    // What the API server reports is what clients (pulumi-kubernetes) judge the cluster by.
+    expect(kube.versionVars).toMatchObject({ "k8s.io/component-base/version.gitVersion": `v${KUBERNETES_VERSION}`, "k8s.io/component-base/version.gitMajor": "1", "k8s.io/component-base/version.gitMinor": "36" });
+    expect([byName("etcd").version, byName("etcd").require]).toStrictEqual([ETCD_VERSION, { "go.etcd.io/etcd/server/v3": `v${ETCD_VERSION}` }]);
+    expect([byName("kwok").version, byName("kwok").packages]).toStrictEqual([KWOK_VERSION, [{ pkg: "sigs.k8s.io/kwok/cmd/kwok", out: "kwok" }]]);
+  });
+
   it("keeps every cache path outside the repository and under the pinned version", () => {
     for (const r of ALL) {
       const dir = binDir(r);
@@ -123,6 +143,13 @@ describe("the collector build holds exactly the components the stack renders", (
 });
 
 describe("what is built is what is pinned", () => {
+  describeWithBinaries(`the control plane ${KUBERNETES_VERSION}`, ["kube-apiserver", "kube-controller-manager", "kube-scheduler"], () => {
+    it.each(["kube-apiserver", "kube-controller-manager", "kube-scheduler"])("`%s --version` reports the pinned release", (binary) => {
+      const out = spawnSync(path.join(binDir(byName("kubernetes")), binary), ["--version"], { encoding: "utf8", timeout: 30000 });
+      expect(`${out.stdout}${out.stderr}`.trim()).toBe(`Kubernetes v${KUBERNETES_VERSION}`);
+    });
+  });
+
   for (const r of ALL) {
     describeWithBinaries(`${r.name} ${r.version}`, r.packages.map((p) => p.out), () => {
       it(`\`${r.versionCheck.binary} ${r.versionCheck.args.join(" ")}\` reports ${r.versionCheck.expect}`, () => {

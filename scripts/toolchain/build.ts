@@ -14,7 +14,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { binDir, cacheRoot, Recipe, recipes, unobtainable } from "./recipes";
+import { binDir, cacheRoot, Recipe, recipes, shareDir, unobtainable } from "./recipes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -44,6 +44,7 @@ function go(args: string[], cwd: string, log: fs.WriteStream): void {
 export function isBuilt(recipe: Recipe): boolean {
   const dir = binDir(recipe);
   if (!recipe.packages.every((p) => fs.existsSync(path.join(dir, p.out)))) return false;
+  if (recipe.dataFiles && !recipe.dataFiles.files.every((f) => fs.existsSync(path.join(shareDir(recipe), path.basename(f))))) return false;
   // A main of ours that changed (a component added) means a rebuild at the same version.
   if (recipe.mainGo) {
     const built = path.join(cacheRoot(), "src", recipe.name, recipe.version, "main.go");
@@ -57,6 +58,16 @@ export function versionMatches(recipe: Recipe): { ok: boolean; output: string } 
   const r = spawnSync(bin, recipe.versionCheck.args, { encoding: "utf8", timeout: 30000 });
   const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
   return { ok: r.status === 0 && output.includes(recipe.versionCheck.expect), output };
+}
+
+/** Copies a recipe's data files from the module cache into its `share/`. */
+function copyDataFiles(recipe: Recipe, src: string): void {
+  if (!recipe.dataFiles) return;
+  const { module, files } = recipe.dataFiles;
+  const dir = JSON.parse(execFileSync("go", ["mod", "download", "-json", `${module}@${recipe.require[module]}`], { cwd: src, env: goEnv(), encoding: "utf8" })).Dir as string;
+  const share = shareDir(recipe);
+  fs.mkdirSync(share, { recursive: true });
+  for (const f of files) fs.copyFileSync(path.join(dir, f), path.join(share, path.basename(f)));
 }
 
 function build(recipe: Recipe): void {
@@ -99,6 +110,7 @@ function build(recipe: Recipe): void {
       if (recipe.tags?.length) args.push(`-tags=${recipe.tags.join(",")}`);
       go([...args, p.pkg], src, log);
     }
+    copyDataFiles(recipe, src);
   } finally {
     log.end();
   }

@@ -40,6 +40,11 @@ export interface Recipe {
    * Keyed by the module path, then by the file's path inside the module.
    */
   addFiles?: Record<string, Record<string, string>>;
+  /**
+   * Data files of an upstream module the binaries need at run time and a release would ship beside
+   * them, copied from the module cache into `<cache>/<name>/<version>/share/` (by base name).
+   */
+  dataFiles?: { module: string; files: string[] };
   /** `go build -tags`. */
   tags?: string[];
   /** The argument that makes the first binary print its version, and what that output must contain. */
@@ -56,6 +61,11 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 /** Where one recipe's binaries live: `<cache>/<name>/<version>/bin`. */
 export function binDir(recipe: Pick<Recipe, "name" | "version">, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheRoot(env), recipe.name, recipe.version, "bin");
+}
+
+/** Where one recipe's data files live: `<cache>/<name>/<version>/share`. */
+export function shareDir(recipe: Pick<Recipe, "name" | "version">, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheRoot(env), recipe.name, recipe.version, "share");
 }
 
 /** The tag of an image reference, e.g. `v3.16.0` of `quay.io/prometheus/prometheus:v3.16.0`. */
@@ -362,6 +372,8 @@ export function recipes(lockText: string): Recipe[] {
       // server/v3's own replaces are local folders of etcd's repository: at one release, the proxy's modules are the same code.
       require: { "go.etcd.io/etcd/server/v3": `v${ETCD_VERSION}` },
       packages: [{ pkg: "go.etcd.io/etcd/server/v3", out: "etcd" }],
+      // The release itself is a constant of api/v3; only the commit is a build variable.
+      versionVars: { "go.etcd.io/etcd/api/v3/version.GitSHA": "go-module" },
       versionCheck: { binary: "etcd", args: ["--version"], expect: `etcd Version: ${ETCD_VERSION}` },
     },
     {
@@ -391,6 +403,12 @@ export function recipes(lockText: string): Recipe[] {
       require: { "sigs.k8s.io/kwok": `v${KWOK_VERSION}` },
       packages: [{ pkg: "sigs.k8s.io/kwok/cmd/kwok", out: "kwok" }],
       versionVars: { "sigs.k8s.io/kwok/pkg/consts.Version": `v${KWOK_VERSION}` },
+      // kwok alone simulates nothing until it is given stages; kwokctl embeds these defaults (nodes
+      // turn Ready and heartbeat, pods turn Running and Ready, deleted pods go): the same files.
+      dataFiles: {
+        module: "sigs.k8s.io/kwok",
+        files: ["kustomize/stage/node/fast/node-initialize.yaml", "kustomize/stage/node/heartbeat/node-heartbeat.yaml", "kustomize/stage/pod/fast/pod-ready.yaml", "kustomize/stage/pod/fast/pod-complete.yaml", "kustomize/stage/pod/fast/pod-delete.yaml"],
+      },
       versionCheck: { binary: "kwok", args: ["--version"], expect: `v${KWOK_VERSION}` },
     },
     {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RegisteredResource, unwrap } from "./mocks";
+import { mockAutoName, RegisteredResource, unwrap } from "./mocks";
 
 /**
  * Validates the Kubernetes objects a program registered under mocks against the Kubernetes
@@ -28,14 +28,19 @@ function unknownPaths(value: unknown, path = "$"): string[] {
   return [];
 }
 
-/** The manifest the provider would send: recorded inputs, secrets unwrapped, a placeholder name for auto-named objects. */
+/**
+ * The manifest the provider would send: recorded inputs, secrets unwrapped, and for an auto-named
+ * object the name the mocks gave it. The provider names an object without metadata.name after the
+ * Pulumi resource plus a random suffix (`<name>-1a2b3c4d`); the mocks' fixed suffix
+ * (`mockAutoName`) is what other objects' references (a pod's ConfigMap volume) already hold, so
+ * the manifests of one program refer to each other as the deployed objects would.
+ */
 export function manifestOf(resource: RegisteredResource): Record<string, any> {
   const t = kubernetesTypeOf(resource.type);
   if (!t) throw new Error(`${resource.type} is not a Kubernetes object type`);
   const inputs = unwrap(resource.inputs);
   const metadata = { ...(inputs.metadata ?? {}) };
-  // The provider names an object without metadata.name after the Pulumi resource plus a random suffix.
-  if (metadata.name === undefined) metadata.name = `${resource.name}-autonamed`;
+  if (metadata.name === undefined) metadata.name = mockAutoName(resource.name);
   return { ...inputs, apiVersion: t.apiVersion, kind: t.kind, metadata };
 }
 
