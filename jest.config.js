@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test", "<rootDir>/components", "<rootDir>/dashboards"],
   testMatch: ["**/*.test.ts"],
+  // The deploy tests (a Docker engine, a Kubernetes control plane) run on their own: npm run test:deploy.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/deploy/"],
   transform: {
     // Type checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles.
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],

@@ -88,7 +88,10 @@ export function containerBody(inputs: any, image: string): { body: any; extraNet
 }
 
 /** Creates the program's networks, volumes and containers (in that order) and starts the containers. */
-export async function applyDockerResources(registered: RegisteredResource[], opts: { only?: (containerName: string) => boolean } = {}): Promise<Applied> {
+export async function applyDockerResources(
+  registered: RegisteredResource[],
+  opts: { only?: (containerName: string) => boolean; afterNetworks?: () => Promise<void> } = {},
+): Promise<Applied> {
   const applied: Applied = { networks: [], volumes: [], containers: [] };
   const plain = registered.filter((r) => r.type.startsWith("docker:")).map((r) => ({ ...r, inputs: unwrap(r.inputs) }));
   const known = new Set(["docker:index/network:Network", "docker:index/volume:Volume", "docker:index/container:Container", "docker:index/remoteImage:RemoteImage"]);
@@ -117,6 +120,7 @@ export async function applyDockerResources(registered: RegisteredResource[], opt
     });
     applied.volumes.push(v.inputs.name);
   }
+  await opts.afterNetworks?.();
   const containers = plain.filter((r) => r.type === "docker:index/container:Container" && (!opts.only || opts.only(r.inputs.name)));
   for (const c of containers) {
     const { body, extraNetworks } = containerBody(c.inputs, imageOf(c.inputs, images));
