@@ -175,7 +175,7 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
   afterAll(async () => {
     // Measurements only: what each phase took on this machine.
     // eslint-disable-next-line no-console
-    console.log(`e2e-kubernetes phases (s): ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`);
+    console.log(`e2e-kubernetes, ${objects?.length ?? 0} objects; phases (s): ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`);
     cluster?.client.close();
     await stopAll();
   }, 60000);
@@ -286,7 +286,7 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
     }
   });
 
-  it("holds the default-deny and per-workload NetworkPolicies in both namespaces, and the RBAC objects", async () => {
+  it("holds the default-deny and per-workload NetworkPolicies in both namespaces, each admitting the stack's pods of both by namespace name, and the RBAC objects", async () => {
     const { client } = cluster;
     const names = async (apiVersion: string, kind: string, namespace?: string) => (await client.list(apiVersion, kind, namespace)).map((o) => o.metadata.name).sort();
     const expected = (kind: string, namespace?: string) => objects.filter((o) => o.kind === kind && o.metadata.namespace === namespace).map((o) => o.metadata.name).sort();
@@ -298,6 +298,17 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
       expect((await names("v1", "ServiceAccount", ns)).filter((n) => n !== "default")).toStrictEqual(expected("ServiceAccount", ns));
     }
     expect(expected("NetworkPolicy", AGENTS_NAMESPACE)).toStrictEqual(["alloy-ingress", "default-deny-ingress", "node-exporter-ingress"]);
+    // Every policy's "the stack's pods" peer selects both namespaces by the labels they really carry
+    // (the API server's `kubernetes.io/metadata.name`): Alloy may reach Loki, Prometheus may reach Alloy.
+    const namespaces = await client.list("v1", "Namespace");
+    const selects = (selector: any, ns: any) =>
+      (selector.matchExpressions ?? []).every((e: any) => e.operator === "In" && e.values.includes(ns.metadata.labels[e.key])) &&
+      Object.entries(selector.matchLabels ?? {}).every(([k, v]) => ns.metadata.labels[k] === v);
+    for (const policy of objects.filter((o) => o.kind === "NetworkPolicy" && o.metadata.name !== "default-deny-ingress")) {
+      const peer = policy.spec.ingress[0].from[0];
+      const selected = namespaces.filter((ns) => selects(peer.namespaceSelector, ns)).map((ns) => ns.metadata.name).sort();
+      expect([policy.metadata.namespace, policy.metadata.name, selected]).toStrictEqual([policy.metadata.namespace, policy.metadata.name, [STACK_NAMESPACE, AGENTS_NAMESPACE]]);
+    }
     const clusterRoles = await names("rbac.authorization.k8s.io/v1", "ClusterRole");
     const bindings = await client.list("rbac.authorization.k8s.io/v1", "ClusterRoleBinding");
     for (const role of objects.filter((o) => o.kind === "ClusterRole")) expect(clusterRoles).toContain(role.metadata.name);
