@@ -5,6 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DeployedWorkload, WorkloadSpec } from "../components/platform/types";
 import { installMocks, isSecretInput, plainOccurrences, settle, unwrap } from "./helpers/mocks";
+import { renderSocketProxyTemplate, SOCKET_PROXY_TEMPLATE_PATH } from "../components/render/socket-proxy";
 
 // Mocks first: the module under test (and @pulumi/docker) must load after setMocks.
 const recorder = installMocks();
@@ -360,7 +361,9 @@ describe("DockerPlatform", () => {
     expect(c.envs).toStrictEqual(["CONTAINERS=1", "DISABLE_IPV6=1", "EVENTS=0", "NETWORKS=1", "POST=0"]);
     expect(c.volumes).toStrictEqual([{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }]);
     expect(c.ports).toStrictEqual([]);
-    expect([c.user, c.readOnly, c.privileged]).toStrictEqual(["0:0", true, undefined]);
+    // Its allow-list is a file of ours, so its root is writable (Docker cannot upload into a read-only one).
+    expect([c.user, c.readOnly, c.privileged]).toStrictEqual(["0:0", false, undefined]);
+    expect(c.uploads).toStrictEqual([{ file: SOCKET_PROXY_TEMPLATE_PATH, content: renderSocketProxyTemplate(), permissions: "0444" }]);
     expect(c.tmpfs).toStrictEqual({ "/tmp": "rw,noexec,nosuid,size=64m", "/run": "rw,noexec,nosuid,size=64m" });
     expect(c.capabilities).toStrictEqual({ drops: ["ALL"] });
     expect(c.healthcheck.tests).toStrictEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:2375/_ping"]);

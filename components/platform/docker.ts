@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { renderSocketProxyTemplate, SOCKET_PROXY_TEMPLATE_PATH } from "../render/socket-proxy";
 import { images } from "../versions";
 import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, ProbeSpec, ResourceSpec, WorkloadSpec } from "./types";
 import { withoutDebugStackTraces } from "./stack-traces";
@@ -221,6 +222,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
           DISABLE_IPV6: "1",
         },
         ports: [{ name: "http", port: PROXY_PORT }],
+        // The image's per-section switches open every GET under /containers (archive, export,
+        // attach): an allow-list of exactly what discovery reads replaces them.
+        files: [{ path: SOCKET_PROXY_TEMPLATE_PATH, content: renderSocketProxyTemplate() }],
         probe: { http: { path: "/_ping", port: PROXY_PORT } },
         resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
         user: { uid: 0, gid: 0 },
@@ -231,7 +235,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         },
       },
       parent,
-      // The entrypoint renders /tmp/haproxy.cfg and haproxy writes its pidfile to /run.
+      // The entrypoint renders /tmp/haproxy.cfg from the template and haproxy writes its pidfile to /run.
       { tmpfs: ["/run"], onlyNetwork: this.discoveryNetwork },
     );
     this.discovered = { kind: "docker", host: `tcp://${proxy.address("http")}` };

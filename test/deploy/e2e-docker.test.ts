@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from "child_process";
 import { images as pinned } from "../../components/versions";
 import { SPANMETRICS } from "../../components/render/otelcol";
-import { STAND_IN_REGISTRY, standInTag } from "../../scripts/images/recipes";
+import { standInTag } from "../../scripts/images/recipes";
 import { captureProgram } from "../helpers/capture-program";
+import { busyboxImage, cleanUpStack, createShopApp, Ports, stackConfig, STACK_IMAGES } from "../helpers/docker-stack";
 import { Applied, applyDockerResources, containerBody, destroyDockerResources, waitHealthy } from "../helpers/docker-apply";
 import { describeWithDocker, dockerApi, inspectContainer } from "../helpers/docker-engine";
 import { RegisteredResource, unwrap } from "../helpers/mocks";
@@ -31,68 +32,10 @@ import { freePorts, newSpanId, newTraceId, sendOtlpHttp, TestSpan } from "../hel
 
 const STACK = "e2e";
 const PREFIX = `obs-${STACK}`;
-const APP = `${PREFIX}-app`;
+const APP = `${PREFIX}-shop`;
 /** Canaries in the receivers' webhook URLs: they must reach Alertmanager's config file and nothing else. */
 const CANARY = "S3cret-canary-7f3a";
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-const STACK_IMAGES = [
-  "prometheus", "alertmanager", "nodeExporter", "blackboxExporter", "otelCollectorContrib", "jaeger", "dockerSocketProxy",
-] as const;
-
-/** The busybox base of the stand-ins, for the test's own application container. */
-function busyboxImage(): string {
-  const out = spawnSync("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}", `${STAND_IN_REGISTRY}/base-busybox`], { encoding: "utf8" }).stdout ?? "";
-  return out.trim().split("\n")[0] ?? "";
-}
-
-async function cleanUp(): Promise<void> {
-  for (const c of await dockerApi<any[]>("GET", "/containers/json?all=true")) {
-    if (c.Names.some((n: string) => n.startsWith(`/${PREFIX}-`))) await dockerApi("DELETE", `/containers/${c.Id}?force=true`);
-  }
-  for (const n of await dockerApi<any[]>("GET", "/networks")) if (n.Name.startsWith(`${PREFIX}-`)) await dockerApi("DELETE", `/networks/${n.Id}`);
-  for (const v of (await dockerApi<any>("GET", "/volumes")).Volumes ?? []) if (v.Name.startsWith(`${PREFIX}-`)) await dockerApi("DELETE", `/volumes/${v.Name}`);
-}
-
-interface Ports { prometheus: number; alertmanager: number; otlpGrpc: number; otlpHttp: number; query: number }
-
-function stackConfig(ports: Ports, receiverUrl: string, retention = "3d"): { config: Record<string, string>; secretKeys: string[] } {
-  const raw: Record<string, unknown> = {
-    platform: "docker",
-    images: { registry: STAND_IN_REGISTRY },
-    docker: { bindAddress: "127.0.0.1", retainVolumes: true },
-    prometheus: { retention, scrapeInterval: "5s", evaluationInterval: "5s", hostPort: ports.prometheus },
-    exporters: { node: { enabled: true }, cadvisor: { enabled: false }, blackbox: { enabled: true, http: ["http://prometheus:9090/-/healthy"] } },
-    alertmanager: { replicas: 1, hostPort: ports.alertmanager },
-    alerting: {
-      receivers: [
-        { name: "default", webhook: [{ sendResolved: false }] },
-        { name: "oncall", webhook: [{ sendResolved: false }] },
-        { name: "deadman", webhook: [{ sendResolved: false }] },
-      ],
-      route: {
-        receiver: "default",
-        groupWait: "1s",
-        groupInterval: "30s",
-        repeatInterval: "4h",
-        routes: [{ matchers: ['severity="critical"'], receiver: "oncall" }],
-      },
-      watchdog: { receiver: "deadman", repeatInterval: "40s" },
-    },
-    scrapeTargets: [{ job: "shop", targets: ["shop:8080"], metricsPath: "/metrics.txt" }],
-    logs: { enabled: false },
-    tracing: { backend: "jaeger", retention: "3d", hostPorts: { otlpGrpc: ports.otlpGrpc, otlpHttp: ports.otlpHttp, query: ports.query } },
-    grafana: { enabled: false },
-  };
-  const secrets = {
-    "default.webhook[0]": `${receiverUrl}/default/${CANARY}`,
-    "oncall.webhook[0]": `${receiverUrl}/oncall/${CANARY}`,
-    "deadman.webhook[0]": `${receiverUrl}/deadman/${CANARY}`,
-  };
-  const config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`observability:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
-  config["observability:alertingSecrets"] = JSON.stringify(secrets);
-  return { config, secretKeys: ["observability:alertingSecrets"] };
-}
 
 const containersOf = (rs: RegisteredResource[]) => rs.filter((r) => r.type === "docker:index/container:Container");
 
@@ -129,7 +72,7 @@ async function expectSamplesKept(port: number, before: { at: number; count: numb
 
 describeWithDocker(
   "the Docker stack on a real Docker engine: up, targets, alerts, traces, secrets, a replacement, a crash, destroy and up again",
-  [...STACK_IMAGES.map(standInTag)],
+  [...STACK_IMAGES.map(standInTag), busyboxImage()],
   () => {
     let receiver: WebhookReceiverHandle;
     let ports: Ports;
@@ -140,22 +83,11 @@ describeWithDocker(
       n.payload.status === "firing" && n.payload.alerts.some((a) => a.labels.alertname === alertname && (job === undefined || a.labels.job === job));
 
     const createApp = async () => {
-      // The user's application: metrics on :8080, opted in to discovery by labels, on the stack's network.
-      await dockerApi("POST", `/containers/create?name=${APP}`, {
-        Image: busyboxImage(),
-        // busybox httpd types a file by its extension: `.txt` is text/plain, which Prometheus 3 requires.
-        Cmd: ["sh", "-c", "mkdir -p /tmp/www && printf 'shop_orders_total 42\\n' > /tmp/www/metrics.txt && exec httpd -f -p 8080 -h /tmp/www"],
-        User: "65534:65534",
-        Labels: { "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics.txt", "prometheus.io/service": "shop" },
-        HostConfig: { NetworkMode: `${PREFIX}-network`, RestartPolicy: { Name: "no" } },
-        NetworkingConfig: { EndpointsConfig: { [`${PREFIX}-network`]: { Aliases: ["shop"] } } },
-      });
-      await dockerApi("POST", `/containers/${APP}/start`);
+      await createShopApp(PREFIX);
     };
 
     beforeAll(async () => {
-      expect(busyboxImage()).not.toBe("");
-      await cleanUp();
+      await cleanUpStack(PREFIX);
       // Containers reach the host at the default bridge's gateway: the "on-call service" listens there.
       // (The API leaves the default bridge's gateway out of its IPAM config: read the interface's address.)
       const bridge = (await dockerApi<any>("GET", "/networks/bridge")).Options["com.docker.network.bridge.name"] as string;
@@ -166,7 +98,7 @@ describeWithDocker(
       const [prometheus, alertmanager, otlpGrpc, otlpHttp, query] = await freePorts(5);
       ports = { prometheus, alertmanager, otlpGrpc, otlpHttp, query };
       const started = Date.now();
-      const { config, secretKeys } = stackConfig(ports, receiver.url);
+      const { config, secretKeys } = stackConfig({ stack: STACK, ports, receiverUrl: receiver.url, canary: CANARY, scrapeInterval: "5s" });
       resources = captureProgram(STACK, config, secretKeys);
       timings.program = (Date.now() - started) / 1000;
     }, 180000);
@@ -174,7 +106,7 @@ describeWithDocker(
     afterAll(async () => {
       console.log(`docker e2e timings (s): ${JSON.stringify(timings)}`);
       await receiver?.stop();
-      await cleanUp();
+      await cleanUpStack(PREFIX);
     }, 180000);
 
     it("declares only images of the local mirror, each the pinned upstream reference under it", () => {
@@ -226,10 +158,19 @@ describeWithDocker(
       }, 60000, "the probe and the app's series");
     }, 180000);
 
-    it("the socket proxy answers discovery and refuses the rest of the Docker API", async () => {
+    it("the socket proxy answers what discovery reads and refuses the rest of the Docker API, another container's files included", async () => {
       // From the discovery network, as Prometheus asks: through the proxy's container, with its own wget.
-      const get = (path: string) => spawnSync("docker", ["exec", `${PREFIX}-docker-socket-proxy`, "wget", "-q", "-O", "-", `http://127.0.0.1:2375${path}`], { encoding: "utf8" });
+      const get = (path: string) => spawnSync("docker", ["exec", `${PREFIX}-docker-socket-proxy`, "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:2375${path}`], { encoding: "utf8" });
       expect(get("/v1.41/containers/json").status).toBe(0);
+      // What Alloy's loki.source.docker reads: a container's inspect and its logs.
+      expect(get(`/v1.41/containers/${PREFIX}-prometheus/json`).status).toBe(0);
+      expect(get(`/v1.41/containers/${PREFIX}-prometheus/logs?stdout=1&tail=1`).status).toBe(0);
+      expect(get("/v1.41/networks").status).toBe(0);
+      // The image's own rules let these through with CONTAINERS=1: another container's files
+      // (Alertmanager's secret config), its filesystem, its stdin.
+      expect(get(`/v1.41/containers/${PREFIX}-alertmanager/archive?path=/etc/alertmanager/alertmanager.yml`).status).not.toBe(0);
+      expect(get(`/v1.41/containers/${PREFIX}-alertmanager/export`).status).not.toBe(0);
+      expect(get(`/v1.41/containers/${PREFIX}-alertmanager/attach/ws?stream=1&stdin=1`).status).not.toBe(0);
       expect(get("/v1.41/images/json").status).not.toBe(0);
       expect(get("/v1.41/info").status).not.toBe(0);
       const post = spawnSync("docker", ["exec", `${PREFIX}-docker-socket-proxy`, "wget", "-q", "-O", "-", "--post-data", "{}", "http://127.0.0.1:2375/v1.41/containers/create"], { encoding: "utf8" });
@@ -287,7 +228,7 @@ describeWithDocker(
     });
 
     it("a config change (retention) replaces only Prometheus, which keeps its samples", async () => {
-      const { config, secretKeys } = stackConfig(ports, receiver.url, "4d");
+      const { config, secretKeys } = stackConfig({ stack: STACK, ports, receiverUrl: receiver.url, canary: CANARY, scrapeInterval: "5s", retention: "4d" });
       const changed = captureProgram(STACK, config, secretKeys);
       const byName = (rs: RegisteredResource[]) => new Map(rs.filter((r) => r.type.startsWith("docker:")).map((r) => [`${r.type}::${r.name}`, JSON.stringify(unwrap(r.inputs))]));
       const before = byName(resources);

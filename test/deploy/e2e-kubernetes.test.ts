@@ -27,7 +27,7 @@
  * until the namespace goes, which is what `pulumi destroy` does.
  *
  * Run: npm run toolchain -- --only etcd,kubernetes,kwok, then
- *      npx jest --testPathIgnorePatterns=/node_modules/ test/deploy/e2e-kubernetes.test.ts
+ *      npx jest -c jest.deploy.config.js test/deploy/e2e-kubernetes.test.ts (or npm run test:deploy)
  */
 import { describeWithBinaries } from "../helpers/binaries";
 import { manifestOf } from "../helpers/k8s-schema";
