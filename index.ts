@@ -1,5 +1,5 @@
-import { readStackConfig } from "./components/config/load";
-import { ObservabilityStack } from "./components/observability";
+import { readStackConfig } from "./components/stack/config-loader";
+import { ObservabilityStack } from "./components/stack/observability-stack";
 
 // The Pulumi program: `pulumi up --stack dev` (Docker) or `--stack prod` (Kubernetes).
 // Config is read and validated here, at the edge; an invalid config stops before any resource.

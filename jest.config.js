@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test", "<rootDir>/components", "<rootDir>/dashboards"],
+  roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   // The deploy tests (a Docker engine, a Kubernetes control plane) run on their own: npm run test:deploy.
   testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/deploy/"],

@@ -31,10 +31,10 @@
  * the resolve, flushed at group_interval) plus the healthy run; --fast (1s intervals, `for` 3s,
  * group_wait 1s) takes about 2 minutes.
  */
-import { parseAlerting, watchdogTimers } from "../components/config/alerting";
-import { renderAlertmanagerConfig } from "../components/render/alertmanager";
-import { durationSeconds, renderPrometheusConfig } from "../components/render/prometheus";
-import { defaultThresholds, isAlert, renderRuleFiles, ruleGroups } from "../components/render/rules";
+import { parseAlerting, watchdogTimers } from "../components/alerting/config";
+import { renderAlertmanagerConfig } from "../components/alerting/alertmanager-config";
+import { durationSeconds, renderPrometheusConfig } from "../components/metrics/prometheus-config";
+import { defaultThresholds, isAlert, renderRuleFiles, ruleGroups } from "../components/rules/rule-files";
 import { alertingDefinition, heartbeats, intervalsSeconds, isHeartbeat, RECEIVERS, startWatchdogCluster, webhookSecrets, withAlertHolds } from "../test/helpers/alerting-stack";
 import {
   describeNotification,

@@ -51,7 +51,7 @@ function table(title: string, rows: Row[]): void {
 async function main(): Promise<void> {
   for (const stack of ["dev", "prod"] as const) {
     installMocks({ stack });
-    const { ObservabilityStack } = await import("../components/observability");
+    const { ObservabilityStack } = await import("../components/stack/observability-stack");
     const s = new ObservabilityStack(`bench-${stack}`, { config: stackFileRaw(stack) as never, secrets: stackFileSecrets(stack) as never });
     await settle();
     table(`${stack} stack (${s.config.platform}): declared CPU and memory`, footprint(s.workloads));

@@ -80,7 +80,7 @@ async function runCase(build: Build, stack: StackName, n: number): Promise<void>
   process.on("unhandledRejection", (e) => previewErrors.push(String((e as Error)?.message ?? e).split("\n")[0]));
   // `dist`: by package name, as an importing program does (package.json `exports` → dist/).
   const library = build === "dist" ? require.resolve("pulumi-observability") : "../components/observability";
-  const { ObservabilityStack } = (await import(library)) as typeof import("../components/observability");
+  const { ObservabilityStack } = (await import(library)) as typeof import("../components/stack/observability-stack");
   const loadMs = performance.now();
   const raw = stackFileRaw(stack);
   const secrets = stackFileSecrets(stack);

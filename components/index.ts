@@ -19,18 +19,18 @@
  */
 
 // Components
-export { ObservabilityStack } from "./observability";
-export type { ObservabilityStackArgs } from "./observability";
-export { PrometheusStack } from "./prometheus";
-export type { PrometheusStackArgs } from "./prometheus";
-export { AlertRouting } from "./alerting";
-export type { AlertRoutingArgs } from "./alerting";
-export { LokiStack } from "./loki";
-export type { LokiStackArgs } from "./loki";
-export { TracingStack } from "./tracing";
-export type { TracingStackArgs } from "./tracing";
-export { GrafanaStack } from "./grafana";
-export type { GrafanaStackArgs } from "./grafana";
+export { ObservabilityStack } from "./stack/observability-stack";
+export type { ObservabilityStackArgs } from "./stack/observability-stack";
+export { PrometheusStack } from "./metrics/prometheus-stack";
+export type { PrometheusStackArgs } from "./metrics/prometheus-stack";
+export { AlertRouting } from "./alerting/alert-routing";
+export type { AlertRoutingArgs } from "./alerting/alert-routing";
+export { LokiStack } from "./logs/loki-stack";
+export type { LokiStackArgs } from "./logs/loki-stack";
+export { TracingStack } from "./tracing/tracing-stack";
+export type { TracingStackArgs } from "./tracing/tracing-stack";
+export { GrafanaStack } from "./grafana/grafana-stack";
+export type { GrafanaStackArgs } from "./grafana/grafana-stack";
 
 // Platforms
 export { DockerPlatform } from "./platform/docker";
@@ -52,33 +52,33 @@ export type {
 } from "./platform/types";
 
 // Config: one schema, validated at the edge
-export { stackConfigSchema, secretKeys } from "./config/schema";
-export type { StackConfig, StackConfigInput } from "./config/schema";
-export { parseStackConfig, readStackConfig, ConfigError, CONFIG_NAMESPACE } from "./config/load";
-export type { StackSecrets } from "./config/load";
-export { alertingSchema, parseAlerting, validateAlerting, requiredSecretKeys, exampleAlerting, AlertingConfigError } from "./config/alerting";
-export type { AlertingConfig, AlertingConfigInput } from "./config/alerting";
-export { logsSchema } from "./config/logs";
-export type { LogsConfig } from "./config/logs";
-export { tracingSchema } from "./config/tracing";
-export type { TracingConfig } from "./config/tracing";
-export { rulesSchema } from "./config/rules";
-export type { RulesConfig } from "./config/rules";
-export { jobNames } from "./config/jobs";
+export { stackConfigSchema, secretKeys } from "./stack/config-schema";
+export type { StackConfig, StackConfigInput } from "./stack/config-schema";
+export { parseStackConfig, readStackConfig, ConfigError, CONFIG_NAMESPACE } from "./stack/config-loader";
+export type { StackSecrets } from "./stack/config-loader";
+export { alertingSchema, parseAlerting, validateAlerting, requiredSecretKeys, exampleAlerting, AlertingConfigError } from "./alerting/config";
+export type { AlertingConfig, AlertingConfigInput } from "./alerting/config";
+export { logsSchema } from "./logs/config";
+export type { LogsConfig } from "./logs/config";
+export { tracingSchema } from "./tracing/config";
+export type { TracingConfig } from "./tracing/config";
+export { rulesSchema } from "./rules/config";
+export type { RulesConfig } from "./rules/config";
+export { jobNames } from "./metrics/job-names";
 
 // Pure renderers: options in, the upstream tool's file text out
-export { renderPrometheusConfig } from "./render/prometheus";
-export type { PrometheusRenderOptions, ScrapeJob } from "./render/prometheus-types";
-export { renderRuleFiles, defaultThresholds } from "./render/rules";
-export type { RuleThresholds } from "./render/rule-types";
-export { renderCustomRules } from "./render/custom-rules";
-export { renderAlertmanagerConfig, renderGrafanaContactPoints, renderGrafanaPolicy, renderGrafanaMuteTimings } from "./render/alertmanager";
-export { renderBlackboxConfig } from "./render/blackbox";
-export { renderLokiConfig, renderLokiRules } from "./render/loki";
-export { renderAlloyConfig } from "./render/alloy";
-export { renderCollectorConfig } from "./render/otelcol";
-export { renderJaegerConfig } from "./render/jaeger";
-export { renderTempoConfig } from "./render/tempo";
+export { renderPrometheusConfig } from "./metrics/prometheus-config";
+export type { PrometheusRenderOptions, ScrapeJob } from "./metrics/prometheus-types";
+export { renderRuleFiles, defaultThresholds } from "./rules/rule-files";
+export type { RuleThresholds } from "./rules/rule-types";
+export { renderCustomRules } from "./rules/custom-rules";
+export { renderAlertmanagerConfig, renderGrafanaContactPoints, renderGrafanaPolicy, renderGrafanaMuteTimings } from "./alerting/alertmanager-config";
+export { renderBlackboxConfig } from "./metrics/blackbox-config";
+export { renderLokiConfig, renderLokiRules } from "./logs/loki-config";
+export { renderAlloyConfig } from "./logs/alloy-config";
+export { renderCollectorConfig } from "./tracing/collector-config";
+export { renderJaegerConfig } from "./tracing/jaeger-config";
+export { renderTempoConfig } from "./tracing/tempo-config";
 
 // Pinned images
-export { images } from "./versions";
+export { images } from "./shared/versions";

@@ -1,5 +1,5 @@
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import type { DeployedParts } from "../components/render/rules";
+import type { DeployedParts } from "../components/rules/rule-files";
 import { Dashboard, FOLDERS, buildDashboard, newDashboard, promQuery as q, statPanel, tablePanel, timeseriesPanel } from "./common";
 
 /**

@@ -1,5 +1,5 @@
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { VIRTUAL_NETWORK_DEVICES } from "../components/render/rules-infra";
+import { VIRTUAL_NETWORK_DEVICES } from "../components/rules/infra-rules";
 import { Dashboard, FOLDERS, binaryMappings, buildDashboard, newDashboard, promQuery as q, promVariable, statPanel, tablePanel, timeseriesPanel } from "./common";
 
 /**

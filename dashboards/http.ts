@@ -1,6 +1,6 @@
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { defaultThresholds } from "../components/render/rules";
-import { RED_WINDOW, type HttpQuantile } from "../components/render/rules-http";
+import { defaultThresholds } from "../components/rules/rule-files";
+import { RED_WINDOW, type HttpQuantile } from "../components/rules/http-rules";
 import { Dashboard, FOLDERS, buildDashboard, newDashboard, promQuery as q, promVariable, statPanel, timeseriesPanel } from "./common";
 
 /**
@@ -8,7 +8,7 @@ import { Dashboard, FOLDERS, buildDashboard, newDashboard, promQuery as q, promV
  * metrics `http_requests_total` and `http_request_duration_seconds` (prom-client, express-prom-bundle).
  * A service is its `service` label, which every monitored service carries however it is found
  * (static targets, a Kubernetes selector, Docker labels, pod annotations: `SERVICE_LABEL` in
- * components/render/prometheus.ts), the label the SLO alerts and runbooks name it by. Not its
+ * components/metrics/prometheus-config.ts), the label the SLO alerts and runbooks name it by. Not its
  * `job`: every service found by discovery shares the job `discovered`.
  */
 

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import type { DeployedParts } from "../components/render/rules";
+import type { DeployedParts } from "../components/rules/rule-files";
 import { alerts, alertsDashboard } from "./alerts";
 import { Dashboard, VALID_DATASOURCE_UIDS } from "./common";
 import { containers } from "./containers";

@@ -1,6 +1,6 @@
 import { DashboardBuilder, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { jobNames } from "../components/config/jobs";
-import type { DeployedParts } from "../components/render/rules";
+import { jobNames } from "../components/metrics/job-names";
+import type { DeployedParts } from "../components/rules/rule-files";
 import { Dashboard, FOLDERS, UP_DOWN_MAPPINGS, binaryMappings, buildDashboard, newDashboard, promQuery as q, statPanel, tablePanel, timeseriesPanel } from "./common";
 
 /**

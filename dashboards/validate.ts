@@ -3,14 +3,14 @@
  * upstream grammar, every datasource reference resolves to one the stack provisions, and the
  * metric names it uses can be listed. Pure: JSON in, findings out.
  *
- * Parsing reuses `components/validate/` (PromQL, LogQL and TraceQL with the upstream Lezer
+ * Parsing reuses `components/shared/` (PromQL, LogQL and TraceQL with the upstream Lezer
  * grammars); this module adds what is specific to dashboards: finding the queries in panels,
  * rows, targets, variables and annotations, and substituting Grafana's template variables first.
  */
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
-import { validateLogQL } from "../components/validate/logql";
-import { extractMetricNames, parsePromQL } from "../components/validate/promql";
-import { validateTraceQL } from "../components/validate/traceql";
+import { validateLogQL } from "../components/shared/logql";
+import { extractMetricNames, parsePromQL } from "../components/shared/promql";
+import { validateTraceQL } from "../components/shared/traceql";
 import { VALID_DATASOURCE_UIDS } from "./common";
 
 export type QueryLanguage = "promql" | "logql" | "traceql";

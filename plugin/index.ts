@@ -6,7 +6,7 @@
  * serves EVERY ComponentResource class it exports; its analyser (provider/experimental/analyzer)
  * turns each one's `args` interface and properties into the package schema, and fails on the first
  * type it cannot map. So this entry exports one component, `ObservabilityStack`, whose args are
- * named interfaces (components/config/args.generated.ts) and whose only properties are outputs of
+ * named interfaces (components/stack/args.generated.ts) and whose only properties are outputs of
  * plain types. The parts (PrometheusStack, AlertRouting, ...) take a `Platform` object and
  * validated config slices: TypeScript only, by design, and not exported here.
  *
@@ -14,10 +14,10 @@
  * types of its own package, `observability:index:ObservabilityStack`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { ObservabilityStackConfig } from "../components/config/args.generated";
-import { configPath, parseStackConfig, PresentSecrets, StackSecrets } from "../components/config/load";
-import { ObservabilityStack as Stack } from "../components/observability";
-import { validateStack } from "../components/validate-stack";
+import type { ObservabilityStackConfig } from "../components/stack/args.generated";
+import { configPath, parseStackConfig, PresentSecrets, StackSecrets } from "../components/stack/config-loader";
+import { ObservabilityStack as Stack } from "../components/stack/observability-stack";
+import { validateStack } from "../components/stack/validate-stack";
 
 export interface ObservabilityStackArgs {
   /**

@@ -16,7 +16,7 @@
  *   the TypeScript sources at each start with the `typescript` and `ts-node` it resolves from
  *   `@pulumi/pulumi` (root devDependencies), type-checking them, and their types come from
  *   devDependencies as well (`@types/js-yaml`: without it ts-node stops at TS7016 in
- *   components/render/prometheus.ts).
+ *   components/metrics/prometheus-config.ts).
  *
  * The nested npm runs with npm's lifecycle variables removed: npm exports its config to scripts as
  * `npm_config_*` (`omit`, `include`, `production`, `global`, `prefix`, `workspace`, ... set for the

@@ -1,5 +1,5 @@
 /**
- * `npm run gen:config-args`: writes components/config/args.generated.ts, the stack config as NAMED
+ * `npm run gen:config-args`: writes components/stack/args.generated.ts, the stack config as NAMED
  * interfaces, generated from `stackConfigSchema` so they cannot drift from it.
  *
  * Why: the Node component-provider host (@pulumi/pulumi provider/experimental/analyzer) turns the
@@ -17,11 +17,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { stackConfigSchema } from "../components/config/schema";
+import { stackConfigSchema } from "../components/stack/config-schema";
 import { configFields, defaultText, FieldDoc, SCHEMA_FILE, SourceIndex, SourceNode, unwrap } from "./config-reference";
 
 const ROOT = path.join(__dirname, "..");
-export const ARGS_FILE = path.join(ROOT, "components", "config", "args.generated.ts");
+export const ARGS_FILE = path.join(ROOT, "components", "stack", "args.generated.ts");
 /** The interface of the whole config: `ObservabilityStackArgs.config` of the plugin's component. */
 export const ROOT_INTERFACE = "ObservabilityStackConfig";
 
@@ -90,7 +90,7 @@ export function configArgs(
     const doc = docs.get(fieldPath);
     if (!doc) throw new Error(`${fieldPath}: not in the config reference (configFields); the generator and the reference disagree`);
     const description = doc.description ?? (isObject ? `The \`${fieldPath}\` settings.` : undefined);
-    if (!description) throw new Error(`${fieldPath} has no description: add a JSDoc comment in components/config/`);
+    if (!description) throw new Error(`${fieldPath} has no description: add a JSDoc comment in the schema (components/stack/config-schema.ts or a pillar's config.ts)`);
     // The exact default, unless the description already says what it is.
     const dflt = defaultText(unwrapAt(fieldPath));
     return dflt.startsWith("`") && !/\bdefault\b/i.test(description) ? `${description}\nDefault: ${dflt}.` : description;

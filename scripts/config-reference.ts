@@ -5,7 +5,7 @@
  * when a field has no description.
  *
  * Types and defaults come from the zod schema itself. Descriptions come from the JSDoc comment
- * above each property in the schema's source (components/config/*.ts), read with the TypeScript
+ * above each property in the schema's source (components/stack/config-schema.ts and the pillars' config.ts it imports), read with the TypeScript
  * compiler API by following the schema's source expression alongside the zod object (through
  * `strictObject({...})`, `z.array(x)`, `z.lazy(() => x)`, spreads, method chains and imported
  * constants); then from `.describe()`; then from the JSDoc of the named schema constant the field
@@ -15,10 +15,10 @@ import * as fs from "fs";
 import * as path from "path";
 import ts from "typescript";
 import { z } from "zod";
-import { stackConfigSchema } from "../components/config/schema";
+import { stackConfigSchema } from "../components/stack/config-schema";
 
 const ROOT = path.join(__dirname, "..");
-export const SCHEMA_FILE = path.join(ROOT, "components", "config", "schema.ts");
+export const SCHEMA_FILE = path.join(ROOT, "components", "stack", "config-schema.ts");
 export const REFERENCE_FILE = path.join(ROOT, "docs", "config-reference.md");
 
 /** One documented key. */
@@ -246,7 +246,7 @@ export function defaultText(u: Unwrapped): string {
 
 /**
  * Every field of `schema`, depth first in declaration order. `sourceRoot` is the source expression
- * the schema was built from (default: `stackConfigSchema` in components/config/schema.ts).
+ * the schema was built from (default: `stackConfigSchema` in components/stack/config-schema.ts).
  */
 export function configFields(schema: z.ZodTypeAny = stackConfigSchema, source: { file: string; constant: string } = { file: SCHEMA_FILE, constant: "stackConfigSchema" }): FieldDoc[] {
   const index = new SourceIndex();
@@ -346,5 +346,5 @@ if (require.main === module) {
   fs.writeFileSync(REFERENCE_FILE, renderConfigReference(fields));
   const missing = undocumented(fields);
   console.log(`wrote ${path.relative(process.cwd(), REFERENCE_FILE)}: ${fields.length} keys`);
-  if (missing.length > 0) console.log(`without a description (add a JSDoc comment in components/config/): ${missing.join(", ")}`);
+  if (missing.length > 0) console.log(`without a description (add a JSDoc comment in the schema: components/stack/config-schema.ts or a pillar's config.ts): ${missing.join(", ")}`);
 }

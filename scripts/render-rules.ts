@@ -1,11 +1,11 @@
 /**
  * Writes rules/*.yml, the renders of the default thresholds. A test fails when they differ from
- * the renderer, so run this after changing components/render/rules*.ts:
+ * the renderer, so run this after changing components/rules/*.ts:
  *   npx ts-node --transpile-only scripts/render-rules.ts
  */
 import * as fs from "fs";
 import * as path from "path";
-import { renderRuleFiles } from "../components/render/rules";
+import { renderRuleFiles } from "../components/rules/rule-files";
 
 const dir = path.join(__dirname, "..", "rules");
 fs.mkdirSync(dir, { recursive: true });

@@ -8,7 +8,7 @@ import {
   parseMatcher,
   requiredSecretKeys,
   validateAlerting,
-} from "../components/config/alerting";
+} from "../components/alerting/config";
 
 // Three receivers, the shape of most of the cases below; each case changes one thing.
 const base = (extra: Partial<AlertingConfigInput> = {}): AlertingConfigInput => ({

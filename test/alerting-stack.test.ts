@@ -2,9 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, plainOccurrences, settle, unwrap } from "./helpers/mocks";
 
 const recorder = installMocks({ stack: "alerting" });
-import { AlertRouting } from "../components/alerting";
-import { exampleAlerting, parseAlerting } from "../components/config/alerting";
-import { parseStackConfig } from "../components/config/load";
+import { AlertRouting } from "../components/alerting/alert-routing";
+import { exampleAlerting, parseAlerting } from "../components/alerting/config";
+import { parseStackConfig } from "../components/stack/config-loader";
 import { DockerPlatform } from "../components/platform/docker";
 import { KubernetesPlatform } from "../components/platform/kubernetes";
 

@@ -15,7 +15,7 @@ import {
   parseAlerting,
   requiredSecretKeys,
   watchdogTimers,
-} from "../components/config/alerting";
+} from "../components/alerting/config";
 import {
   GrafanaContactPoint,
   GrafanaMatcher,
@@ -29,7 +29,7 @@ import {
   renderGrafanaPolicy,
   TEXT_TEMPLATE,
   TITLE_TEMPLATE,
-} from "../components/render/alertmanager";
+} from "../components/alerting/alertmanager-config";
 import { bin, describeWithBinaries } from "./helpers/binaries";
 import { run, tempDir } from "./helpers/promtool";
 

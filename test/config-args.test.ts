@@ -1,10 +1,10 @@
 import * as fs from "fs";
 import { z } from "zod";
-import { stackConfigSchema } from "../components/config/schema";
+import { stackConfigSchema } from "../components/stack/config-schema";
 import { ARGS_FILE, ArgsDecl, configArgs, renderConfigArgs, ROOT_INTERFACE } from "../scripts/config-args";
 
 /**
- * components/config/args.generated.ts, the stack config as named interfaces for the plugin's
+ * components/stack/args.generated.ts, the stack config as named interfaces for the plugin's
  * component host, is generated from stackConfigSchema (scripts/config-args.ts): it must match a
  * fresh render. That the interfaces and the schema's input type accept the same configs is a
  * compile-time check at the end of the file; that the host maps them is test/plugin-contract.test.ts.
@@ -26,11 +26,11 @@ const fieldOf = (name: string, key: string) => {
   return d.fields.find((f) => f.key === key);
 };
 
-describe("components/config/args.generated.ts", () => {
+describe("components/stack/args.generated.ts", () => {
   it("is what npm run gen:config-args renders from the schema today", () => {
     const committed = fs.existsSync(ARGS_FILE) ? fs.readFileSync(ARGS_FILE, "utf8") : "(missing)";
     if (committed !== renderConfigArgs(decls)) {
-      throw new Error("components/config/args.generated.ts is out of date with stackConfigSchema: run npm run gen:config-args and commit the result");
+      throw new Error("components/stack/args.generated.ts is out of date with stackConfigSchema: run npm run gen:config-args and commit the result");
     }
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { z } from "zod";
-import { stackConfigSchema } from "../components/config/schema";
+import { stackConfigSchema } from "../components/stack/config-schema";
 import { configFields, FieldDoc, REFERENCE_FILE, renderConfigReference, undocumented } from "../scripts/config-reference";
 
 /**
@@ -51,7 +51,7 @@ describe("the generator", () => {
   });
 
   it("follows imported schemas, arrays and spreads to the comment of the field", () => {
-    // alertingSchema is defined in components/config/alerting.ts; slack[] is slackSchema there.
+    // alertingSchema is defined in components/alerting/config.ts; slack[] is slackSchema there.
     expect(field("alerting.receivers[].slack[].channel").description).toMatch(/^Channel \(`#alerts`\) or user/);
     // `enabled` is redefined after `...exporterBase` without a comment: the spread one's applies.
     expect(field("exporters.node.enabled")).toMatchObject({ description: "Deploy and scrape this exporter.", default: "`true`" });

@@ -1,4 +1,4 @@
-import { ConfigError, configPath, parseStackConfig, PresentSecrets } from "../components/config/load";
+import { ConfigError, configPath, parseStackConfig, PresentSecrets } from "../components/stack/config-loader";
 
 // The default route's webhook credential: every stack with an Alertmanager needs one.
 const ALERTING = ["default.webhook[0]"];

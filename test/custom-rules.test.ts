@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { CustomRule, renderCustomRules } from "../components/render/custom-rules";
+import { CustomRule, renderCustomRules } from "../components/rules/custom-rules";
 import { describeWithBinaries } from "./helpers/binaries";
 import { run, tempDir } from "./helpers/promtool";
 

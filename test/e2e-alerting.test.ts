@@ -1,7 +1,7 @@
-import { parseAlerting } from "../components/config/alerting";
-import { renderAlertmanagerConfig } from "../components/render/alertmanager";
-import { renderPrometheusConfig } from "../components/render/prometheus";
-import { defaultThresholds, renderRuleFiles } from "../components/render/rules";
+import { parseAlerting } from "../components/alerting/config";
+import { renderAlertmanagerConfig } from "../components/alerting/alertmanager-config";
+import { renderPrometheusConfig } from "../components/metrics/prometheus-config";
+import { defaultThresholds, renderRuleFiles } from "../components/rules/rule-files";
 import { alertingDefinition, RECEIVERS, webhookSecrets, withAlertHolds } from "./helpers/alerting-stack";
 import { describeWithBinaries } from "./helpers/binaries";
 import {

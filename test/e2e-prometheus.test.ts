@@ -1,7 +1,7 @@
 import { execFileSync } from "child_process";
 import * as net from "net";
-import { BLACKBOX_MODULES, renderBlackboxConfig } from "../components/render/blackbox";
-import { PrometheusRenderOptions, renderPrometheusConfig } from "../components/render/prometheus";
+import { BLACKBOX_MODULES, renderBlackboxConfig } from "../components/metrics/blackbox-config";
+import { PrometheusRenderOptions, renderPrometheusConfig } from "../components/metrics/prometheus-config";
 import { bin, describeWithBinaries } from "./helpers/binaries";
 import { hasMetric, scrapeMetricNames } from "./helpers/metrics";
 import {

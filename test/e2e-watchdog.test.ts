@@ -1,4 +1,4 @@
-import { watchdogTimers } from "../components/config/alerting";
+import { watchdogTimers } from "../components/alerting/config";
 import { describeWithBinaries } from "./helpers/binaries";
 import { heartbeats, intervalsSeconds, isHeartbeat, startWatchdogCluster, WatchdogCluster } from "./helpers/alerting-stack";
 import { AlertmanagerHandle, Notification, stopAll } from "./helpers/processes";

@@ -1,14 +1,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { stackConfigSchema } from "../components/config/schema";
-import { postgresExporterSpec, redisExporterSpec } from "../components/prometheus-workloads";
+import { stackConfigSchema } from "../components/stack/config-schema";
+import { postgresExporterSpec, redisExporterSpec } from "../components/metrics/workloads";
 import { WorkloadSpec } from "../components/platform/types";
 import { bin, describeWithBinaries } from "./helpers/binaries";
 import { freePort, postgresBin, startPostgres, startProcess, startRedis, stopAll, tempDir, waitFor } from "./helpers/processes";
 
 /**
- * The exporters' credentials are files, named by env vars (components/prometheus-workloads.ts).
+ * The exporters' credentials are files, named by env vars (components/metrics/workloads.ts).
  * Here the pinned exporters run with exactly the env and files of their WorkloadSpec, the files'
  * container paths moved under a temporary directory, against a real PostgreSQL and Redis that
  * refuse a wrong password: a file in a format the exporter does not read fails the test.

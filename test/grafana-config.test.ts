@@ -4,11 +4,11 @@ import * as path from "path";
 import { DashboardLoadError } from "../dashboards";
 import { DATASOURCE_UIDS, FOLDERS } from "../dashboards/common";
 import { datasourceReferences } from "../dashboards/validate";
-import { grafanaHostPortClaims, grafanaIssues, grafanaSchema } from "../components/config/grafana";
-import { configPath } from "../components/config/load";
-import { grafanaEnv, grafanaSpec } from "../components/grafana-workloads";
-import { checkDashboards, folderUid, grafanaDatasources, planDashboards } from "../components/render/grafana";
-import { images } from "../components/versions";
+import { grafanaHostPortClaims, grafanaIssues, grafanaSchema } from "../components/grafana/config";
+import { configPath } from "../components/stack/config-loader";
+import { grafanaEnv, grafanaSpec } from "../components/grafana/workloads";
+import { checkDashboards, folderUid, grafanaDatasources, planDashboards } from "../components/grafana/provisioning";
+import { images } from "../components/shared/versions";
 
 const ALL_URLS = {
   prometheusUrl: "http://prometheus:9090",

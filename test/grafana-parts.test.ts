@@ -1,12 +1,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseStackConfig } from "../components/config/load";
-import { deployedPartsOf, stackRuleFiles } from "../components/config/rules";
-import { StackConfig } from "../components/config/schema";
-import { planDashboards } from "../components/render/grafana";
-import { DeployedParts } from "../components/render/rules";
-import { validateStack } from "../components/validate-stack";
+import { parseStackConfig } from "../components/stack/config-loader";
+import { deployedPartsOf, stackRuleFiles } from "../components/rules/config";
+import { StackConfig } from "../components/stack/config-schema";
+import { planDashboards } from "../components/grafana/provisioning";
+import { DeployedParts } from "../components/rules/rule-files";
+import { validateStack } from "../components/stack/validate-stack";
 import { deployedDashboards } from "../dashboards";
 import { Dashboard } from "../dashboards/common";
 import { dashboardMetricNames } from "../dashboards/validate";

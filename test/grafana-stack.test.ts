@@ -10,15 +10,15 @@ const recorder = installMocks();
 const GENERATED = GENERATED_PASSWORD;
 
 import * as k8s from "@pulumi/kubernetes";
-import { AlertingSecrets, exampleAlerting, parseAlerting, requiredSecretKeys, SMTP_SECRET_KEY } from "../components/config/alerting";
-import { grafanaSchema } from "../components/config/grafana";
-import { GrafanaStack, GrafanaStackArgs } from "../components/grafana";
+import { AlertingSecrets, exampleAlerting, parseAlerting, requiredSecretKeys, SMTP_SECRET_KEY } from "../components/alerting/config";
+import { grafanaSchema } from "../components/grafana/config";
+import { GrafanaStack, GrafanaStackArgs } from "../components/grafana/grafana-stack";
 import { withoutDebugStackTraces } from "../components/platform/stack-traces";
 import { DockerPlatform } from "../components/platform/docker";
 import { KubernetesPlatform } from "../components/platform/kubernetes";
 import { Platform } from "../components/platform/types";
-import { renderGrafanaContactPoints, renderGrafanaMuteTimings, renderGrafanaPolicy } from "../components/render/alertmanager";
-import { planDashboards } from "../components/render/grafana";
+import { renderGrafanaContactPoints, renderGrafanaMuteTimings, renderGrafanaPolicy } from "../components/alerting/alertmanager-config";
+import { planDashboards } from "../components/grafana/provisioning";
 import { datasourceReferences } from "../dashboards/validate";
 
 const T = {

@@ -2,9 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, settle } from "./helpers/mocks";
 
 const recorder = installMocks({ stack: "images" });
-import { ConfigError, parseStackConfig } from "../components/config/load";
-import { ObservabilityStack } from "../components/observability";
-import { images, isPinned, resolveImage, withoutRegistry } from "../components/versions";
+import { ConfigError, parseStackConfig } from "../components/stack/config-loader";
+import { ObservabilityStack } from "../components/stack/observability-stack";
+import { images, isPinned, resolveImage, withoutRegistry } from "../components/shared/versions";
 import { images as imagesOf } from "./helpers/program";
 
 /**

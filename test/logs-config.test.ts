@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { configPath } from "../components/config/load";
-import { ConfigIssue, logsIssues, logsSchema, logsSecretKeys } from "../components/config/logs";
+import { configPath } from "../components/stack/config-loader";
+import { ConfigIssue, logsIssues, logsSchema, logsSecretKeys } from "../components/logs/config";
 
-// The loader's format (components/config/load.ts): `observability:<path>: message`, or a space before is/must/needs.
+// The loader's format (components/stack/config-loader.ts): `observability:<path>: message`, or a space before is/must/needs.
 const text = ([path, message]: ConfigIssue) => `${configPath(path)}${/^(is|must|needs) /.test(message) ? " " : ": "}${message}`;
 const schema = z.object({ logs: logsSchema.default({}) });
 function schemaErrors(raw: Record<string, unknown>): string[] {

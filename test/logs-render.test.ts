@@ -1,8 +1,8 @@
-import { renderPrometheusConfig } from "../components/render/prometheus";
+import { renderPrometheusConfig } from "../components/metrics/prometheus-config";
 import * as yaml from "js-yaml";
-import { alloyModel, AlloyBlock, AlloyRef, renderAlloy, renderAlloyConfig, LABEL_FIELDS, METADATA_FIELDS } from "../components/render/alloy";
-import { LokiRenderOptions, renderLokiConfig, renderLokiRules, toHours } from "../components/render/loki";
-import { validateLogQLRule } from "../components/validate/logql";
+import { alloyModel, AlloyBlock, AlloyRef, renderAlloy, renderAlloyConfig, LABEL_FIELDS, METADATA_FIELDS } from "../components/logs/alloy-config";
+import { LokiRenderOptions, renderLokiConfig, renderLokiRules, toHours } from "../components/logs/loki-config";
+import { validateLogQLRule } from "../components/shared/logql";
 
 const limits = { ingestionRateMb: 4, ingestionBurstMb: 8, maxLineSize: 262144, maxStreamsPerUser: 5000, rejectOldSamplesMaxAge: "7d" };
 const base: LokiRenderOptions = { retention: "14d", storage: { type: "filesystem" }, limits, alertmanagerUrl: "http://alertmanager:9093" };
@@ -172,7 +172,7 @@ describe("renderAlloy", () => {
     ]);
     expect(text).toBe(
       [
-        "// Rendered by pulumi-observability (components/render/alloy.ts); edits are overwritten.",
+        "// Rendered by pulumi-observability (components/logs/alloy-config.ts); edits are overwritten.",
         "",
         'loki.process "x" {',
         "  forward_to = [loki.write.a.receiver]",

@@ -5,9 +5,9 @@ import { installMocks, isSecretInput, mockAutoName, plainOccurrences, Registered
 
 // Mocks first: the components (and the providers they load) are imported after them.
 const recorder = installMocks();
-import { logsSchema } from "../components/config/logs";
-import { LokiStack } from "../components/loki";
-import { alloyKubernetesRules } from "../components/logs-workloads";
+import { logsSchema } from "../components/logs/config";
+import { LokiStack } from "../components/logs/loki-stack";
+import { alloyKubernetesRules } from "../components/logs/workloads";
 import { DockerPlatform } from "../components/platform/docker";
 import { KubernetesPlatform } from "../components/platform/kubernetes";
 import { podSecurityDeviations, SECURITY_EXCEPTIONS_ANNOTATION } from "../components/platform/kubernetes-objects";

@@ -7,10 +7,10 @@ import { describeWithBinaries } from "./helpers/binaries";
 import { run, tempDir } from "./helpers/promtool";
 
 const recorder = installMocks({ stack: "services" });
-import { ObservabilityStack } from "../components/observability";
-import { ConfigError } from "../components/config/load";
-import { defaultThresholds } from "../components/render/rules";
-import { renderServiceRules } from "../components/render/service-rules";
+import { ObservabilityStack } from "../components/stack/observability-stack";
+import { ConfigError } from "../components/stack/config-loader";
+import { defaultThresholds } from "../components/rules/rule-files";
+import { renderServiceRules } from "../components/rules/monitored-service-rules";
 
 const ALERTING = {
   receivers: [{ name: "default", webhook: [{}] }, { name: "payments", webhook: [{}] }],

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, settle } from "./helpers/mocks";
 
 const recorder = installMocks({ stack: "pillars" });
-import { ObservabilityStack } from "../components/observability";
+import { ObservabilityStack } from "../components/stack/observability-stack";
 
 const SECRETS = { alertingSecrets: { "default.webhook[0]": pulumi.secret("https://hooks.example.com/a") } };
 

@@ -5,14 +5,14 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DeployedWorkload, WorkloadSpec } from "../components/platform/types";
 import { installMocks, isSecretInput, plainOccurrences, settle, unwrap } from "./helpers/mocks";
-import { renderSocketProxyTemplate, SOCKET_PROXY_TEMPLATE_PATH } from "../components/render/socket-proxy";
+import { renderSocketProxyTemplate, SOCKET_PROXY_TEMPLATE_PATH } from "../components/platform/socket-proxy-config";
 
 // Mocks first: the module under test (and @pulumi/docker) must load after setMocks.
 const recorder = installMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const platformModule: typeof import("../components/platform/docker") = require("../components/platform/docker");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const versions: typeof import("../components/versions") = require("../components/versions");
+const versions: typeof import("../components/shared/versions") = require("../components/shared/versions");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const docker: typeof import("@pulumi/docker") = require("@pulumi/docker");
 const { DockerPlatform, dockerCpus, dockerCpuShares, dockerMemoryMb, dockerResources, healthcheck, volumeOptions } = platformModule;

@@ -7,7 +7,7 @@ import type * as platformModule from "../components/platform/kubernetes";
 import type { DeployedWorkload, PolicyRule, WorkloadSpec } from "../components/platform/types";
 import { manifestOf, validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
 import { installMocks, isSecretInput, mockAutoName, plainOccurrences, RegisteredResource, settle, unwrap } from "./helpers/mocks";
-import { images, isPinned } from "../components/versions";
+import { images, isPinned } from "../components/shared/versions";
 
 // Mocks first: the platform module (and @pulumi/kubernetes) are loaded after them, in beforeAll.
 const recorder = installMocks();

@@ -227,7 +227,7 @@ describe("construct, as the engine calls it for a YAML or Python program", () =>
   beforeEach(() => recorder.reset());
 
   it.each(["dev", "prod"] as const)("registers for Pulumi.%s.yaml's config what the TypeScript component registers, inside one ObservabilityStack", async (stack) => {
-    const { ObservabilityStack } = require("../components/observability");
+    const { ObservabilityStack } = require("../components/stack/observability-stack");
     new ObservabilityStack("obs", { config: stackFileRaw(stack), secrets: tsSecrets(stack) });
     await settle();
     const typescript = registered();

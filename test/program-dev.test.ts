@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GENERATED_PASSWORD, isSecretInput, MockRecorder, plainOccurrences, unwrap } from "./helpers/mocks";
 import { images, runProgram } from "./helpers/program";
 import { secretsFor, testAlertingSecrets } from "./helpers/stack-files";
-import { isPinned } from "../components/versions";
+import { isPinned } from "../components/shared/versions";
 
 // `pulumi preview --stack dev`: index.ts under mocks with Pulumi.dev.yaml and its one secret.
 describe("the dev stack (Docker)", () => {
@@ -39,7 +39,7 @@ describe("the dev stack (Docker)", () => {
     expect(recorder.resources.filter((r) => r.type.startsWith("kubernetes:"))).toStrictEqual([]);
   });
 
-  it("pins every image to a version from components/versions.ts", () => {
+  it("pins every image to a version from components/shared/versions.ts", () => {
     const all = images(recorder.resources);
     expect(all.length).toBe(11);
     expect(all.filter((i) => !isPinned(i))).toStrictEqual([]);

@@ -2,7 +2,7 @@ import { GENERATED_PASSWORD, MockRecorder, plainOccurrences, unwrap } from "./he
 import { images, runProgram } from "./helpers/program";
 import { testAlertingSecrets, testSecrets } from "./helpers/stack-files";
 import { validateRecordedKubernetesObjects } from "./helpers/k8s-schema";
-import { isPinned } from "../components/versions";
+import { isPinned } from "../components/shared/versions";
 import { podSecurityDeviations } from "../components/platform/kubernetes-objects";
 import * as yaml from "js-yaml";
 

@@ -1,6 +1,6 @@
 import * as yaml from "js-yaml";
-import { renderBlackboxConfig } from "../components/render/blackbox";
-import { defaultTimeout, durationSeconds, PrometheusRenderOptions, renderPrometheusConfig } from "../components/render/prometheus";
+import { renderBlackboxConfig } from "../components/metrics/blackbox-config";
+import { defaultTimeout, durationSeconds, PrometheusRenderOptions, renderPrometheusConfig } from "../components/metrics/prometheus-config";
 import { describeWithBinaries } from "./helpers/binaries";
 import { promtoolCheckConfig, run, tempDir } from "./helpers/promtool";
 import * as fs from "fs";

@@ -5,9 +5,9 @@ import { installMocks, isSecretInput, mockAutoName, MockRecorder, plainOccurrenc
 
 // Mocks first: the components are imported after them.
 const recorder: MockRecorder = installMocks({ stack: "test" });
-import { ObservabilityStack } from "../components/observability";
-import { ConfigError } from "../components/config/load";
-import { redisPasswordFile, splitPostgresDsn } from "../components/prometheus-workloads";
+import { ObservabilityStack } from "../components/stack/observability-stack";
+import { ConfigError } from "../components/stack/config-loader";
+import { redisPasswordFile, splitPostgresDsn } from "../components/metrics/workloads";
 
 /** Canaries: a leak shows up as a plain occurrence, or in an environment. */
 const PG_PASSWORD = "pg-Pass-123";

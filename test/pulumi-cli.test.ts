@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { readStackConfig } from "../components/config/load";
+import { readStackConfig } from "../components/stack/config-loader";
 import { bin, describeWithBinaries } from "./helpers/binaries";
 
 /**

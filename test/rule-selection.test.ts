@@ -1,7 +1,7 @@
-import { parseStackConfig } from "../components/config/load";
-import { deployedPartsOf, stackRuleFiles } from "../components/config/rules";
-import { StackConfig } from "../components/config/schema";
-import { alertNames, defaultThresholds, DeployedParts, renderRuleFiles, ruleGroups } from "../components/render/rules";
+import { parseStackConfig } from "../components/stack/config-loader";
+import { deployedPartsOf, stackRuleFiles } from "../components/rules/config";
+import { StackConfig } from "../components/stack/config-schema";
+import { alertNames, defaultThresholds, DeployedParts, renderRuleFiles, ruleGroups } from "../components/rules/rule-files";
 import { secretsFor, stackFileRaw } from "./helpers/stack-files";
 import { everyPart } from "./helpers/parts";
 

@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { alertNames, defaultThresholds, isAlert, renderRuleFiles, ruleGroups, RuleThresholds } from "../components/render/rules";
-import { parsePromQL } from "../components/validate/promql";
+import { alertNames, defaultThresholds, isAlert, renderRuleFiles, ruleGroups, RuleThresholds } from "../components/rules/rule-files";
+import { parsePromQL } from "../components/shared/promql";
 import { describeWithBinaries } from "./helpers/binaries";
 import { run } from "./helpers/promtool";
 

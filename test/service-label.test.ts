@@ -10,8 +10,8 @@ import { promtoolCheckConfig } from "./helpers/promtool";
 import { PrometheusHandle, startPrometheus, stopAll } from "./helpers/processes";
 
 installMocks({ stack: "labels" });
-import { ObservabilityStack } from "../components/observability";
-import { parsePromQL } from "../components/validate/promql";
+import { ObservabilityStack } from "../components/stack/observability-stack";
+import { parsePromQL } from "../components/shared/promql";
 import { http as redDashboard } from "../dashboards/http";
 import { extractQueries, substituteVariables, variableNames } from "../dashboards/validate";
 

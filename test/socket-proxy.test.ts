@@ -1,4 +1,4 @@
-import { renderSocketProxyTemplate, socketProxyPathPattern } from "../components/render/socket-proxy";
+import { renderSocketProxyTemplate, socketProxyPathPattern } from "../components/platform/socket-proxy-config";
 
 /**
  * The socket proxy's allow-list, as a pattern: what discovery reads passes, the rest of the Docker

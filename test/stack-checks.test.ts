@@ -7,14 +7,14 @@ import { installMocks, settle } from "./helpers/mocks";
 // Mocks first: the program and the components are loaded after them.
 const recorder = installMocks({ stack: "checks" });
 
-import { ConfigError, parseStackConfig } from "../components/config/load";
-import { stackRuleFiles } from "../components/config/rules";
-import { LOKI_CONFIG_PATH, LOKI_RULES_FILE, lokiSpec } from "../components/logs-workloads";
-import { ObservabilityStack } from "../components/observability";
+import { ConfigError, parseStackConfig } from "../components/stack/config-loader";
+import { stackRuleFiles } from "../components/rules/config";
+import { LOKI_CONFIG_PATH, LOKI_RULES_FILE, lokiSpec } from "../components/logs/workloads";
+import { ObservabilityStack } from "../components/stack/observability-stack";
 import { KubernetesPlatform } from "../components/platform/kubernetes";
 import { fileKey } from "../components/platform/kubernetes-objects";
-import { prometheusSpec } from "../components/prometheus-workloads";
-import { renderLokiConfig, renderLokiRules } from "../components/render/loki";
+import { prometheusSpec } from "../components/metrics/workloads";
+import { renderLokiConfig, renderLokiRules } from "../components/logs/loki-config";
 
 /**
  * Every check the stack makes runs before its first resource is registered, and names the config

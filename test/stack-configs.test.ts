@@ -7,7 +7,7 @@ import { promtoolCheckConfig, run, tempDir } from "./helpers/promtool";
 import { stackFileRaw, stackFileSecrets } from "./helpers/stack-files";
 
 installMocks({ stack: "configs" });
-import { ObservabilityStack } from "../components/observability";
+import { ObservabilityStack } from "../components/stack/observability-stack";
 
 /** The rendered files of a stack file's stack, as the real tools will read them. */
 async function rendered(stack: "dev" | "prod"): Promise<{ stack: ObservabilityStack; alertmanagerYml: string }> {

@@ -2,8 +2,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { renderCollectorConfig } from "../components/render/otelcol";
-import { images } from "../components/versions";
+import { renderCollectorConfig } from "../components/tracing/collector-config";
+import { images } from "../components/shared/versions";
 import {
   binDir,
   cacheRoot,

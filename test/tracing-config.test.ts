@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { configPath } from "../components/config/load";
-import { ConfigIssue, logsSchema } from "../components/config/logs";
-import { hostPortClaims, tracingIssues, tracingSchema } from "../components/config/tracing";
+import { configPath } from "../components/stack/config-loader";
+import { ConfigIssue, logsSchema } from "../components/logs/config";
+import { hostPortClaims, tracingIssues, tracingSchema } from "../components/tracing/config";
 
-// The loader's format (components/config/load.ts): `observability:<path>: message`, or a space before is/must/needs.
+// The loader's format (components/stack/config-loader.ts): `observability:<path>: message`, or a space before is/must/needs.
 const text = ([path, message]: ConfigIssue) => `${configPath(path)}${/^(is|must|needs) /.test(message) ? " " : ": "}${message}`;
 const schema = z.object({ logs: logsSchema.default({}), tracing: tracingSchema.default({}) });
 function schemaErrors(raw: Record<string, unknown>): string[] {

@@ -1,9 +1,9 @@
 import * as yaml from "js-yaml";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
-import { correlations, DATASOURCE_UIDS, escapeForProvisioningFile } from "../components/render/correlation";
-import { renderJaegerConfig } from "../components/render/jaeger";
-import { CollectorRenderOptions, renderCollectorConfig, SPANMETRICS } from "../components/render/otelcol";
-import { renderTempoConfig } from "../components/render/tempo";
+import { correlations, DATASOURCE_UIDS, escapeForProvisioningFile } from "../components/grafana/correlations";
+import { renderJaegerConfig } from "../components/tracing/jaeger-config";
+import { CollectorRenderOptions, renderCollectorConfig, SPANMETRICS } from "../components/tracing/collector-config";
+import { renderTempoConfig } from "../components/tracing/tempo-config";
 
 const collector = (opts: Partial<CollectorRenderOptions> = {}) => yaml.load(renderCollectorConfig({ backendOtlpEndpoint: "jaeger:4317", ...opts })) as any;
 const sampling = { enabled: true, ratio: 0.25, latencyThresholdMs: 750, decisionWait: "10s" };

@@ -4,13 +4,13 @@ import { installMocks, RegisteredResource, settle, unwrap } from "./helpers/mock
 
 // Mocks first: the components (and the providers they load) are imported after them.
 const recorder = installMocks();
-import { tracingSchema } from "../components/config/tracing";
+import { tracingSchema } from "../components/tracing/config";
 import { DockerPlatform } from "../components/platform/docker";
 import { KubernetesPlatform } from "../components/platform/kubernetes";
 import { podSecurityDeviations } from "../components/platform/kubernetes-objects";
 import { Platform } from "../components/platform/types";
-import { TracingStack } from "../components/tracing";
-import { images } from "../components/versions";
+import { TracingStack } from "../components/tracing/tracing-stack";
+import { images } from "../components/shared/versions";
 
 function build(platform: Platform, tracing: Record<string, unknown> = {}, lokiOtlpUrl?: string): TracingStack {
   return new TracingStack("tracing", { platform, tracing: tracingSchema.parse(tracing), lokiOtlpUrl }, { transformations: [recorder.transformation] });

@@ -1,4 +1,4 @@
-import { validateLogQL, validateLogQLRule } from "../components/validate/logql";
+import { validateLogQL, validateLogQLRule } from "../components/shared/logql";
 
 describe("validateLogQL", () => {
   it.each([

@@ -1,4 +1,4 @@
-import { extractMetricNames, parsePromQL } from "../components/validate/promql";
+import { extractMetricNames, parsePromQL } from "../components/shared/promql";
 
 describe("parsePromQL", () => {
   it.each([

@@ -1,4 +1,4 @@
-import { validateTraceQL } from "../components/validate/traceql";
+import { validateTraceQL } from "../components/shared/traceql";
 
 describe("validateTraceQL", () => {
   it.each([

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { renderSocketProxyTemplate, SOCKET_PROXY_TEMPLATE_PATH } from "../render/socket-proxy";
-import { images } from "../versions";
+import { renderSocketProxyTemplate, SOCKET_PROXY_TEMPLATE_PATH } from "./socket-proxy-config";
+import { images } from "../shared/versions";
 import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, ProbeSpec, ResourceSpec, WorkloadSpec } from "./types";
 import { withoutDebugStackTraces } from "./stack-traces";
 

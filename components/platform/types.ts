@@ -10,7 +10,7 @@ export interface WorkloadSpec {
   name: string;
   /** The component that owns it (`prometheus`, `alerting`, ...): the `app.kubernetes.io/component` label. */
   component: string;
-  /** Image pinned to an exact version; always a value from `components/versions.ts`. */
+  /** Image pinned to an exact version; always a value from `components/shared/versions.ts`. */
   image: string;
   /** Arguments passed to the image's entrypoint. */
   args?: string[];

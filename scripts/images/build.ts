@@ -16,7 +16,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { images } from "../../components/versions";
+import { images } from "../../components/shared/versions";
 import { binDir, recipes } from "../toolchain/recipes";
 import {
   baseTag, busyboxDockerfile, dockerfile, GROUP, PASSWD, SOCKET_PROXY_ENTRYPOINT, socketProxyDockerfile,

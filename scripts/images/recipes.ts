@@ -1,4 +1,4 @@
-import { ImageName, images, withoutRegistry } from "../../components/versions";
+import { ImageName, images, withoutRegistry } from "../../components/shared/versions";
 
 /**
  * Stand-in images: what `npm run images` builds with `docker build` on a machine that cannot pull
@@ -196,7 +196,7 @@ export const STAND_INS: StandIn[] = [
     base: "busybox",
     binaries: [{ recipe: "jaeger", binary: "jaeger", to: "/cmd/jaeger/jaeger-linux" }],
     env: { JAEGER_LISTEN_HOST: "0.0.0.0" },
-    // Alpine's /var/tmp (1777), where the stack keeps Badger's data (components/render/jaeger.ts).
+    // Alpine's /var/tmp (1777), where the stack keeps Badger's data (components/tracing/jaeger-config.ts).
     dirs: [{ path: "/var/tmp", owner: "root:root", mode: "1777" }],
     user: "10001",
     entrypoint: ["/cmd/jaeger/jaeger-linux"],

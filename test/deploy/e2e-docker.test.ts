@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "child_process";
-import { images as pinned } from "../../components/versions";
-import { SPANMETRICS } from "../../components/render/otelcol";
+import { images as pinned } from "../../components/shared/versions";
+import { SPANMETRICS } from "../../components/tracing/collector-config";
 import { standInTag } from "../../scripts/images/recipes";
 import { captureProgram } from "../helpers/capture-program";
 import { busyboxImage, cleanUpStack, createShopApp, Ports, stackConfig, STACK_IMAGES } from "../helpers/docker-stack";

@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { images } from "../../components/versions";
+import { images } from "../../components/shared/versions";
 import { binDir, recipes } from "../../scripts/toolchain/recipes";
 import { SOCKET_PROXY_DEFAULTS, STAND_INS, standInTag } from "../../scripts/images/recipes";
 import { describeWithDocker } from "../helpers/docker-engine";

@@ -1,8 +1,8 @@
 import * as yaml from "js-yaml";
-import { AlertingConfigInput, AlertingSecrets, requiredSecretKeys, parseAlerting } from "../../components/config/alerting";
-import { renderAlertmanagerConfig } from "../../components/render/alertmanager";
-import { renderPrometheusConfig } from "../../components/render/prometheus";
-import { AlertRule, defaultThresholds, renderRuleFiles, RuleGroup } from "../../components/render/rules";
+import { AlertingConfigInput, AlertingSecrets, requiredSecretKeys, parseAlerting } from "../../components/alerting/config";
+import { renderAlertmanagerConfig } from "../../components/alerting/alertmanager-config";
+import { renderPrometheusConfig } from "../../components/metrics/prometheus-config";
+import { AlertRule, defaultThresholds, renderRuleFiles, RuleGroup } from "../../components/rules/rule-files";
 import { AlertmanagerHandle, Notification, PrometheusHandle, startAlertmanager, startPrometheus, startWebhookReceiver, waitFor, WebhookReceiverHandle } from "./processes";
 
 /**

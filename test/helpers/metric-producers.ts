@@ -1,6 +1,6 @@
 import * as yaml from "js-yaml";
-import type { DeployedParts } from "../../components/render/rules";
-import { extractMetricNames } from "../../components/validate/promql";
+import type { DeployedParts } from "../../components/rules/rule-files";
+import { extractMetricNames } from "../../components/shared/promql";
 import type { Dashboard } from "../../dashboards/common";
 import { dashboardMetricNames, metricNamePatterns } from "../../dashboards/validate";
 

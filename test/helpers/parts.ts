@@ -1,4 +1,4 @@
-import { DeployedParts } from "../../components/render/rules";
+import { DeployedParts } from "../../components/rules/rule-files";
 
 /** Every part of the stack deployed, on Kubernetes with a self-managed control plane; `tracing` as asked. */
 export function everyPart(tracing: "jaeger" | "tempo"): DeployedParts {

@@ -2,7 +2,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SERVICE_ACCOUNT_DIR } from "../../components/render/prometheus";
+import { SERVICE_ACCOUNT_DIR } from "../../components/metrics/prometheus-config";
 import { bin, recipeOf } from "./binaries";
 
 /**

@@ -2,8 +2,8 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { JAEGER_DATA_DIR, JAEGER_PORTS } from "../../components/render/jaeger";
-import { OTELCOL_PORTS } from "../../components/render/otelcol";
+import { JAEGER_DATA_DIR, JAEGER_PORTS } from "../../components/tracing/jaeger-config";
+import { OTELCOL_PORTS } from "../../components/tracing/collector-config";
 import { bin } from "./binaries";
 import { freePort, ProcessHandle, ProcessOptions, startProcess, tempDir, waitFor } from "./processes";
 
