@@ -196,7 +196,7 @@ export function renderConfigArgs(decls: ArgsDecl[] = configArgs()): string {
     "// The stack config as named interfaces, for the component-provider host (plugin/): it maps named",
     "// interfaces and `as const` enums, not zod's anonymous inferred type. The zod schema still validates.",
     "",
-    'import type { StackConfigInput } from "./schema";',
+    'import type { StackConfigInput } from "./config-schema";',
   ];
   for (const decl of decls) {
     out.push("");

@@ -35,13 +35,17 @@ export function socketProxyPathPattern(): string {
   return `^(/v[0-9.]+)?/(${SOCKET_PROXY_ALLOWED_PATHS.join("|")})$`;
 }
 
-export function renderSocketProxyTemplate(): string {
+/**
+ * An haproxy front of the Docker socket up to its frontend's rules: the image's placeholders for
+ * the socket (`SOCKET_PATH`, from the environment) and the listen address (`BIND_CONFIG`, replaced
+ * by the entrypoint). Shared with the stand-in image's template (scripts/images/recipes.ts).
+ */
+export function socketProxyPreamble(opts: { logLevel: string; maxconn: number }): string[] {
   return [
-    "# Rendered by pulumi-observability (components/platform/socket-proxy-config.ts): read-only discovery only.",
     "global",
-    "    log stdout format raw daemon info",
+    `    log stdout format raw daemon ${opts.logLevel}`,
     "    pidfile /run/haproxy.pid",
-    "    maxconn 256",
+    `    maxconn ${opts.maxconn}`,
     "",
     "defaults",
     "    mode http",
@@ -60,6 +64,13 @@ export function renderSocketProxyTemplate(): string {
     "",
     "frontend dockerfrontend",
     "    bind ${BIND_CONFIG}",
+  ];
+}
+
+export function renderSocketProxyTemplate(): string {
+  return [
+    "# Rendered by pulumi-observability (components/platform/socket-proxy-config.ts): read-only discovery only.",
+    ...socketProxyPreamble({ logLevel: "info", maxconn: 256 }),
     "    http-request deny unless METH_GET",
     // Single quotes: no environment expansion of the pattern's `$`.
     `    http-request deny unless { path -m reg '${socketProxyPathPattern()}' }`,

@@ -3,7 +3,7 @@
 // The stack config as named interfaces, for the component-provider host (plugin/): it maps named
 // interfaces and `as const` enums, not zod's anonymous inferred type. The zod schema still validates.
 
-import type { StackConfigInput } from "./schema";
+import type { StackConfigInput } from "./config-schema";
 
 /** The stack's configuration: the keys under `observability:` of `Pulumi.<stack>.yaml` (docs/config-reference.md). */
 export interface ObservabilityStackConfig {

@@ -1,3 +1,4 @@
+import { socketProxyPreamble } from "../../components/platform/socket-proxy-config";
 import { ImageName, images, withoutRegistry } from "../../components/shared/versions";
 
 /**
@@ -290,27 +291,7 @@ export function socketProxyTemplate(): string {
     return `    http-request allow if { path,url_dec -m reg -i ^(/v[0-9.]+)?/${section}(/|\\?|$) } { env(${env}) -m bool }`;
   });
   return [
-    "global",
-    '    log stdout format raw daemon "${LOG_LEVEL}"',
-    "    pidfile /run/haproxy.pid",
-    "    maxconn 4000",
-    "",
-    "defaults",
-    "    mode http",
-    "    log global",
-    "    option httplog",
-    "    option dontlognull",
-    "    option http-server-close",
-    "    timeout connect 10s",
-    "    timeout client 10m",
-    "    timeout server 10m",
-    "    timeout http-request 10s",
-    "",
-    "backend dockerbackend",
-    '    server dockersocket "${SOCKET_PATH}"',
-    "",
-    "frontend dockerfrontend",
-    "    bind ${BIND_CONFIG}",
+    ...socketProxyPreamble({ logLevel: '"${LOG_LEVEL}"', maxconn: 4000 }),
     "    http-request deny unless METH_GET || { env(POST) -m bool }",
     ...allow,
     "    http-request deny",
