@@ -227,10 +227,19 @@ describeWithDocker(
       expect(spawnSync("docker", ["exec", `${PREFIX}-prometheus`, "sh", "-c", `grep -rs ${CANARY} /etc /prometheus`], { encoding: "utf8" }).stdout).toBe("");
     });
 
+    const byName = (rs: RegisteredResource[]) => new Map(rs.filter((r) => r.type.startsWith("docker:")).map((r) => [`${r.type}::${r.name}`, JSON.stringify(unwrap(r.inputs))]));
+
+    it("the same config again gives the same inputs to every resource (what lets a second `pulumi up` plan no change)", () => {
+      const { config, secretKeys } = stackConfig({ stack: STACK, ports, receiverUrl: receiver.url, canary: CANARY, scrapeInterval: "5s" });
+      const again = byName(captureProgram(STACK, config, secretKeys));
+      const first = byName(resources);
+      expect([...again.keys()].sort()).toEqual([...first.keys()].sort());
+      expect([...again.keys()].filter((k) => again.get(k) !== first.get(k))).toEqual([]);
+    });
+
     it("a config change (retention) replaces only Prometheus, which keeps its samples", async () => {
       const { config, secretKeys } = stackConfig({ stack: STACK, ports, receiverUrl: receiver.url, canary: CANARY, scrapeInterval: "5s", retention: "4d" });
       const changed = captureProgram(STACK, config, secretKeys);
-      const byName = (rs: RegisteredResource[]) => new Map(rs.filter((r) => r.type.startsWith("docker:")).map((r) => [`${r.type}::${r.name}`, JSON.stringify(unwrap(r.inputs))]));
       const before = byName(resources);
       const after = byName(changed);
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
