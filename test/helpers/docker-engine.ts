@@ -1,5 +1,6 @@
 import * as http from "http";
 import { spawnSync } from "child_process";
+import { describeWhenReady } from "./binaries";
 
 /**
  * A small client of the Docker Engine API (v1.41, Debian's docker.io 20.10) over its unix socket,
@@ -137,23 +138,10 @@ export function containerLogs(name: string, lines = 30): string {
 export function describeWithDocker(title: string, images: string[], fn: () => void): void {
   const engine = dockerAnswers();
   const absent = engine ? missingImages(images) : images;
-  if (engine && absent.length === 0) {
-    describe(title, fn);
-    return;
-  }
-  const message = engine
-    ? `${title}: needs the images ${absent.join(", ")} (npm run toolchain && npm run images)`
-    : `${title}: needs a Docker engine (sudo apt-get install docker.io && sudo scripts/images/dockerd.sh) and the stand-in images (npm run toolchain && npm run images)`;
-  if (process.env.CI === "true") {
-    describe(title, () => {
-      it("has the Docker engine and images it needs", () => {
-        throw new Error(`missing in CI: ${message}`);
-      });
-    });
-    return;
-  }
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED ${message}`);
-  const skipped = describe.skip;
-  skipped(title, fn);
+  const message = !engine
+    ? `${title}: needs a Docker engine (sudo apt-get install docker.io && sudo scripts/images/dockerd.sh) and the stand-in images (npm run toolchain && npm run images)`
+    : absent.length > 0
+      ? `${title}: needs the images ${absent.join(", ")} (npm run toolchain && npm run images)`
+      : undefined;
+  describeWhenReady(title, message, "has the Docker engine and images it needs", fn);
 }

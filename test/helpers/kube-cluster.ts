@@ -321,17 +321,21 @@ export async function startKubeCluster(): Promise<KubeCluster> {
   await waitFor(async () => (await client.request("GET", "/readyz")).status === 200, START_TIMEOUT_MS, "kube-apiserver /readyz", 250);
   await client.discover();
 
+  // What kube-controller-manager and kube-scheduler share: the API server's kubeconfig, loopback, no election.
+  const controlPlaneClientArgs = (port: number, certDir: string) => [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--cert-dir=${path.join(dir, certDir)}`,
+    "--leader-elect=false",
+  ];
   const controllerManager = await startOnFreePort((port) => ({
     name: "kube-controller-manager",
     command: bin("kube-controller-manager"),
     args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${port}`,
-      `--cert-dir=${path.join(dir, "controller-manager-certs")}`,
-      "--leader-elect=false",
+      ...controlPlaneClientArgs(port, "controller-manager-certs"),
       "--use-service-account-credentials=false",
       `--service-account-private-key-file=${pki.saKey}`,
       `--root-ca-file=${pki.caCert}`,
@@ -346,16 +350,7 @@ export async function startKubeCluster(): Promise<KubeCluster> {
   const scheduler = await startOnFreePort((port) => ({
     name: "kube-scheduler",
     command: bin("kube-scheduler"),
-    args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${port}`,
-      `--cert-dir=${path.join(dir, "scheduler-certs")}`,
-      "--leader-elect=false",
-      "--v=0",
-    ],
+    args: [...controlPlaneClientArgs(port, "scheduler-certs"), "--v=0"],
     ready: { tcp: port },
     timeoutMs: START_TIMEOUT_MS,
   }));
