@@ -20,7 +20,7 @@ import { spawnSync } from "child_process";
 import { captureProgram } from "../test/helpers/capture-program";
 import { applyDockerResources, destroyDockerResources, waitHealthy } from "../test/helpers/docker-apply";
 import { dockerAnswers, missingImages } from "../test/helpers/docker-engine";
-import { busyboxImage, cleanUpStack, createShopApp, stackConfig, STACK_IMAGES } from "../test/helpers/docker-stack";
+import { busyboxImage, cleanUpStack, createShopApp, removeShopApp, stackConfig, STACK_IMAGES } from "../test/helpers/docker-stack";
 import { freePorts } from "../test/helpers/tracing";
 import { standInTag } from "../scripts/images/recipes";
 
@@ -67,16 +67,14 @@ async function main(): Promise<void> {
   const resources = captureProgram(STACK, config, secretKeys);
   const program = secondsSince(t);
 
-  const app = async () => {
-    await createShopApp(PREFIX);
-  };
+  const app = () => createShopApp(PREFIX);
   t = Date.now();
   let applied = await applyDockerResources(resources, { afterNetworks: app });
   await waitHealthy(applied, 300000);
   const up = secondsSince(t);
 
   t = Date.now();
-  await dockerRemoveApp();
+  await removeShopApp(PREFIX);
   await destroyDockerResources(applied);
   const destroy = secondsSince(t);
 
@@ -122,7 +120,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(`\n${over === 0 ? "every container's memory stayed under its request" : `${over} container(s) above their memory request`} (CPU as docker stats reports it: 100% = one core)`);
-  await dockerRemoveApp();
+  await removeShopApp(PREFIX);
   await destroyDockerResources(applied, { removeVolumes: true });
 }
 
@@ -141,10 +139,6 @@ function kubernetesPhases(): void {
     return;
   }
   console.log(`  ${phases[1]} objects; ${phases[2]}`);
-}
-
-async function dockerRemoveApp(): Promise<void> {
-  spawnSync("docker", ["rm", "-f", `${PREFIX}-shop`], { encoding: "utf8" });
 }
 
 main()

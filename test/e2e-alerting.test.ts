@@ -10,6 +10,7 @@ import {
   ExporterHandle,
   Notification,
   PrometheusHandle,
+  sleep,
   startAlertmanager,
   startNodeExporter,
   startPrometheus,
@@ -62,7 +63,6 @@ const RESEND_DELAY = "2s";
 /** Scrape (1s) + evaluation (1s) + for + group_wait (+ peer timeout when the first peer is dead), with room for a slow shared machine. */
 const NOTIFY_TIMEOUT_MS = 25000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describeWithBinaries("alerting pipeline on real processes (Prometheus -> 2 clustered Alertmanagers -> webhook)", BINARIES, () => {
   let receiver: WebhookReceiverHandle;

@@ -14,7 +14,7 @@ import { dashboardMetricNames } from "../dashboards/validate";
 import { stackHealth } from "../dashboards/stack-health";
 import { tracesDashboard } from "../dashboards/traces";
 import { bin, describeWithBinaries } from "./helpers/binaries";
-import { PrometheusHandle, startHttpServer, startPrometheus, stopAll, tempDir, waitFor } from "./helpers/processes";
+import { PrometheusHandle, sleep, startHttpServer, startPrometheus, stopAll, tempDir, waitFor } from "./helpers/processes";
 import { secretsFor, stackFileRaw } from "./helpers/stack-files";
 import {
   CollectorHandle,
@@ -96,7 +96,6 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A two-span trace: a SERVER root and a CLIENT child, the child optionally failed. */
 function twoSpanTrace(service: string, opts: { rootName: string; childName: string; durationMs: number; error?: boolean; attributes?: TestSpan["attributes"] }): TestSpan[] {

@@ -129,6 +129,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     return this.nodeAgentsNamespaceName;
   }
 
+  /** The namespace a workload runs in: the node agents' for a node agent (`isNodeAgent`), else the stack's. */
+  private namespaceOf(spec: WorkloadSpec): string {
+    return isNodeAgent(spec) ? this.nodeAgentsNamespace : this.namespace;
+  }
+
   private childOpts(parent: pulumi.Resource): pulumi.CustomResourceOptions {
     return { parent, ...(this.provider ? { provider: this.provider } : {}) };
   }
@@ -144,9 +149,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     const base = `${this.prefix}-${spec.name}`;
     const labels = standardLabels(spec);
     // A node agent runs in the node agents' namespace, everything else in the stack's (isNodeAgent).
-    const agent = isNodeAgent(spec);
-    const namespace = agent ? this.nodeAgentsNamespace : this.namespace;
-    const namespaceName = agent ? this.nodeAgentsNamespaceOutput() : this.namespaceName;
+    const namespace = this.namespaceOf(spec);
+    const namespaceName = isNodeAgent(spec) ? this.nodeAgentsNamespaceOutput() : this.namespaceName;
     const metadata = (name?: string) => ({ ...(name !== undefined ? { name } : {}), namespace: namespaceName, labels });
     const refs: PodRefs = {};
 
@@ -262,7 +266,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
     // Only a StatefulSet's pods have stable names; a Deployment's are random.
     if (!spec.volume) throw new Error(`workload "${spec.name}" has no volume: only stateful workloads have stable peer addresses`);
-    const namespace = isNodeAgent(spec) ? this.nodeAgentsNamespace : this.namespace;
+    const namespace = this.namespaceOf(spec);
     return Array.from({ length: spec.replicas ?? 1 }, (_, i) => `${spec.name}-${i}.${spec.name}-headless.${namespace}.svc:${port.port}`);
   }
 

@@ -16,20 +16,16 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { images } from "../../components/shared/versions";
-import { binDir, recipes } from "../toolchain/recipes";
+import { binDir, cacheBase, Recipe, recipes } from "../toolchain/recipes";
 import {
   baseTag, busyboxDockerfile, dockerfile, GROUP, PASSWD, SOCKET_PROXY_ENTRYPOINT, socketProxyDockerfile,
-  socketProxyTemplate, STAND_IN_REGISTRY, STAND_INS, standInTag,
+  socketProxyTemplate, StandIn, STAND_IN_REGISTRY, STAND_INS, standInTag,
 } from "./recipes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const HASH_LABEL = "observability.pulumi.com/stand-in-inputs";
 
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "pulumi-observability", "images");
-}
+const cacheDir = (): string => path.join(cacheBase(), "images");
 
 function run(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): string {
   const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
@@ -67,22 +63,30 @@ function buildContext(tag: string, context: string): boolean {
   return true;
 }
 
-function newContext(name: string): string {
+/** Runs `fn` in a fresh temporary directory, removed afterwards. */
+function inTempDir<T>(name: string, fn: (dir: string) => T): T {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stand-in-${name}-`));
-  return dir;
+  try {
+    return fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The version apt would install of a Debian package. */
+function aptCandidate(pkg: string): string {
+  return run("sh", ["-c", `apt-cache policy ${pkg} | awk '/Candidate:/ {print $2}'`]).trim();
 }
 
 /** Debian's busybox-static, as a base image with its applets (sh, wget, grep) and the users. */
 function busyboxBase(): string {
-  const version = run("sh", ["-c", "apt-cache policy busybox-static | awk '/Candidate:/ {print $2}'"]).trim();
+  const version = aptCandidate("busybox-static");
   if (!version || version === "(none)") throw new Error("busybox-static is not known to apt: run `sudo apt-get update`");
   const safe = version.replace(/[^A-Za-z0-9_.-]/g, "_");
   const tag = baseTag("busybox", safe);
-  const ctx = newContext("busybox");
-  try {
-    const cached = path.join(cacheDir(), `busybox-static_${safe}`, "busybox");
-    if (!fs.existsSync(cached)) {
-      const dl = newContext("busybox-deb");
+  const cached = path.join(cacheDir(), `busybox-static_${safe}`, "busybox");
+  if (!fs.existsSync(cached)) {
+    inTempDir("busybox-deb", (dl) => {
       // apt's sandbox user cannot write into a fresh temp dir owned by another user.
       fs.chmodSync(dl, 0o777);
       run("apt-get", ["download", `busybox-static=${version}`], { cwd: dl });
@@ -90,30 +94,28 @@ function busyboxBase(): string {
       run("dpkg-deb", ["-x", path.join(dl, deb), path.join(dl, "x")]);
       fs.mkdirSync(path.dirname(cached), { recursive: true });
       fs.copyFileSync(path.join(dl, "x", "bin", "busybox"), cached);
-      fs.rmSync(dl, { recursive: true, force: true });
-    }
+    });
+  }
+  inTempDir("busybox", (ctx) => {
     fs.copyFileSync(cached, path.join(ctx, "busybox"));
     fs.chmodSync(path.join(ctx, "busybox"), 0o755);
     fs.writeFileSync(path.join(ctx, "passwd"), PASSWD);
     fs.writeFileSync(path.join(ctx, "group"), GROUP);
     fs.writeFileSync(path.join(ctx, "Dockerfile"), busyboxDockerfile());
     buildContext(tag, ctx);
-  } finally {
-    fs.rmSync(ctx, { recursive: true, force: true });
-  }
+  });
   return tag;
 }
 
 /** A Debian bookworm rootfs with haproxy and wget (upstream's alpine base has busybox's), by debootstrap (minbase), imported as an image. */
 function debianBase(): string {
-  const haproxy = run("sh", ["-c", "apt-cache policy haproxy | awk '/Candidate:/ {print $2}'"]).trim();
+  const haproxy = aptCandidate("haproxy");
   const safe = `bookworm-haproxy-${haproxy.replace(/[^A-Za-z0-9_.-]/g, "_")}-wget`;
   const tag = baseTag("debian", safe);
   if (builtHash(tag) !== undefined) return tag;
   const tar = path.join(cacheDir(), `debian-${safe}.tar`);
   if (!fs.existsSync(tar)) {
-    const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), "debian-rootfs-"));
-    try {
+    inTempDir("debian-rootfs", (rootfs) => {
       // The mirror apt uses on this machine; debootstrap verifies with Debian's archive keyring.
       const mirror = run("sh", ["-c", "cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v '^ *#' | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -1"]).trim() || "http://deb.debian.org/debian";
       run("debootstrap", ["--variant=minbase", "bookworm", rootfs, mirror]);
@@ -124,24 +126,46 @@ function debianBase(): string {
       fs.mkdirSync(path.dirname(tar), { recursive: true });
       run("tar", ["-C", rootfs, "-cf", `${tar}.part`, "."]);
       fs.renameSync(`${tar}.part`, tar);
-    } finally {
-      fs.rmSync(rootfs, { recursive: true, force: true });
-    }
+    });
   }
   run("docker", ["import", "--change", `LABEL ${HASH_LABEL}=${safe}`, tar, tag]);
   return tag;
 }
 
 function socketProxy(debian: string): boolean {
-  const ctx = newContext("socket-proxy");
-  try {
+  return inTempDir("socket-proxy", (ctx) => {
     fs.writeFileSync(path.join(ctx, "Dockerfile"), socketProxyDockerfile(debian));
     fs.writeFileSync(path.join(ctx, "docker-entrypoint.sh"), SOCKET_PROXY_ENTRYPOINT, { mode: 0o755 });
     fs.writeFileSync(path.join(ctx, "haproxy.cfg.template"), socketProxyTemplate());
     return buildContext(standInTag("dockerSocketProxy"), ctx);
-  } finally {
-    fs.rmSync(ctx, { recursive: true, force: true });
-  }
+  });
+}
+
+/** A stand-in: the toolchain's binaries and the image's files in a context, on its base. */
+function standIn(spec: StandIn, toolchain: Recipe[], busybox: () => string): boolean {
+  return inTempDir(spec.image, (ctx) => {
+    const from = spec.base === "busybox" ? busybox() : "scratch";
+    fs.mkdirSync(path.join(ctx, "bin"));
+    for (const b of spec.binaries) {
+      const recipe = toolchain.find((r) => r.name === b.recipe)!;
+      const file = path.join(binDir(recipe), b.binary);
+      if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run toolchain -- --only ${b.recipe}\``);
+      fs.copyFileSync(file, path.join(ctx, "bin", b.binary));
+      fs.chmodSync(path.join(ctx, "bin", b.binary), 0o755);
+    }
+    for (const f of spec.files ?? []) {
+      const dest = path.join(ctx, "files", f.path);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.writeFileSync(dest, f.content);
+      fs.chmodSync(dest, parseInt(f.mode ?? "0644", 8));
+    }
+    if (spec.base === "scratch") {
+      fs.writeFileSync(path.join(ctx, "passwd"), PASSWD);
+      fs.writeFileSync(path.join(ctx, "group"), GROUP);
+    }
+    fs.writeFileSync(path.join(ctx, "Dockerfile"), dockerfile(spec, from));
+    return buildContext(standInTag(spec.image), ctx);
+  });
 }
 
 function main(): void {
@@ -152,56 +176,24 @@ function main(): void {
     process.exit(1);
   }
   const toolchain = recipes(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
-  const wanted = [...STAND_INS.map((s) => s.image as string), "dockerSocketProxy"].filter((n) => !only || only.includes(n));
-  let failed = 0;
-  const report = (name: string, started: number, built: boolean) => {
-    const tag = name === "dockerSocketProxy" ? standInTag("dockerSocketProxy") : standInTag(name as keyof typeof images);
-    const size = run("docker", ["image", "inspect", "--format", "{{.Size}}", tag]).trim();
-    console.log(`${name.padEnd(22)} ${tag.padEnd(72)} ${(Number(size) / 1e6).toFixed(1).padStart(6)} MB  ${built ? `${((Date.now() - started) / 1000).toFixed(1)} s` : "present"}`);
-  };
   let busybox: string | undefined;
-  for (const spec of STAND_INS.filter((s) => wanted.includes(s.image))) {
-    const started = Date.now();
-    const ctx = newContext(spec.image);
-    try {
-      if (spec.base === "busybox") busybox ??= busyboxBase();
-      fs.mkdirSync(path.join(ctx, "bin"));
-      for (const b of spec.binaries) {
-        const recipe = toolchain.find((r) => r.name === b.recipe)!;
-        const file = path.join(binDir(recipe), b.binary);
-        if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run toolchain -- --only ${b.recipe}\``);
-        fs.copyFileSync(file, path.join(ctx, "bin", b.binary));
-        fs.chmodSync(path.join(ctx, "bin", b.binary), 0o755);
-      }
-      for (const f of spec.files ?? []) {
-        const dest = path.join(ctx, "files", f.path);
-        fs.mkdirSync(path.dirname(dest), { recursive: true });
-        fs.writeFileSync(dest, f.content);
-        fs.chmodSync(dest, parseInt(f.mode ?? "0644", 8));
-      }
-      if (spec.base === "scratch") {
-        fs.writeFileSync(path.join(ctx, "passwd"), PASSWD);
-        fs.writeFileSync(path.join(ctx, "group"), GROUP);
-      }
-      fs.writeFileSync(path.join(ctx, "Dockerfile"), dockerfile(spec, spec.base === "busybox" ? busybox! : "scratch"));
-      report(spec.image, started, buildContext(standInTag(spec.image), ctx));
-    } catch (e) {
-      failed++;
-      console.error(`${spec.image}: ${(e as Error).message}`);
-    } finally {
-      fs.rmSync(ctx, { recursive: true, force: true });
-    }
-  }
-  if (wanted.includes("dockerSocketProxy")) {
+  const builds = [
+    ...STAND_INS.map((spec) => ({ name: spec.image as string, tag: standInTag(spec.image), build: () => standIn(spec, toolchain, () => (busybox ??= busyboxBase())) })),
+    { name: "dockerSocketProxy", tag: standInTag("dockerSocketProxy"), build: () => socketProxy(debianBase()) },
+  ].filter((b) => !only || only.includes(b.name));
+  let failed = 0;
+  for (const b of builds) {
     const started = Date.now();
     try {
-      report("dockerSocketProxy", started, socketProxy(debianBase()));
+      const built = b.build();
+      const size = run("docker", ["image", "inspect", "--format", "{{.Size}}", b.tag]).trim();
+      console.log(`${b.name.padEnd(22)} ${b.tag.padEnd(72)} ${(Number(size) / 1e6).toFixed(1).padStart(6)} MB  ${built ? `${((Date.now() - started) / 1000).toFixed(1)} s` : "present"}`);
     } catch (e) {
       failed++;
-      console.error(`dockerSocketProxy: ${(e as Error).message}`);
+      console.error(`${b.name}: ${(e as Error).message}`);
     }
   }
-  console.log(`images: ${wanted.length - failed} present, ${failed} failed (registry prefix ${STAND_IN_REGISTRY})`);
+  console.log(`images: ${builds.length - failed} present, ${failed} failed (registry prefix ${STAND_IN_REGISTRY})`);
   process.exit(failed === 0 ? 0 : 1);
 }
 

@@ -60,11 +60,16 @@ export function versionMatches(recipe: Recipe): { ok: boolean; output: string } 
   return { ok: r.status === 0 && output.includes(recipe.versionCheck.expect), output };
 }
 
+/** The module cache's folder of `module@version` (downloaded if need be), from the wrapper module `src`. */
+function moduleDir(module: string, version: string, src: string): string {
+  return JSON.parse(execFileSync("go", ["mod", "download", "-json", `${module}@${version}`], { cwd: src, env: goEnv(), encoding: "utf8" })).Dir as string;
+}
+
 /** Copies a recipe's data files from the module cache into its `share/`. */
 function copyDataFiles(recipe: Recipe, src: string): void {
   if (!recipe.dataFiles) return;
   const { module, files } = recipe.dataFiles;
-  const dir = JSON.parse(execFileSync("go", ["mod", "download", "-json", `${module}@${recipe.require[module]}`], { cwd: src, env: goEnv(), encoding: "utf8" })).Dir as string;
+  const dir = moduleDir(module, recipe.require[module], src);
   const share = shareDir(recipe);
   fs.mkdirSync(share, { recursive: true });
   for (const f of files) fs.copyFileSync(path.join(dir, f), path.join(share, path.basename(f)));
@@ -81,7 +86,7 @@ function build(recipe: Recipe): void {
     for (const [module, files] of Object.entries(recipe.addFiles ?? {})) {
       // A writable copy of the module from the module cache, with our files added, replacing it.
       const version = recipe.require[module];
-      const dir = JSON.parse(execFileSync("go", ["mod", "download", "-json", `${module}@${version}`], { cwd: src, env: goEnv(), encoding: "utf8" })).Dir as string;
+      const dir = moduleDir(module, version, src);
       const copy = path.join(src, "upstream", path.basename(module));
       fs.cpSync(dir, copy, { recursive: true });
       chmodWritable(copy);

@@ -51,11 +51,14 @@ export interface Recipe {
   versionCheck: { binary: string; args: string[]; expect: string };
 }
 
-/** The cache root: outside the repository, shared by every checkout of this machine. */
+/** This project's cache folder, outside the repository and shared by every checkout of this machine: the toolchain's, the stand-in images' bases. */
+export function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "pulumi-observability");
+}
+
+/** The toolchain's cache root (`OBS_TOOLCHAIN_CACHE` overrides it). */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.OBS_TOOLCHAIN_CACHE) return env.OBS_TOOLCHAIN_CACHE;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "pulumi-observability", "toolchain");
+  return env.OBS_TOOLCHAIN_CACHE || path.join(cacheBase(env), "toolchain");
 }
 
 /** Where one recipe's binaries live: `<cache>/<name>/<version>/bin`. */

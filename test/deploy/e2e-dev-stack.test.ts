@@ -2,7 +2,7 @@ import { captureProgram } from "../helpers/capture-program";
 import { Applied, applyDockerResources, destroyDockerResources, waitHealthy } from "../helpers/docker-apply";
 import { describeWithDocker, inspectContainer } from "../helpers/docker-engine";
 import { cleanUpStack, STACK_IMAGES } from "../helpers/docker-stack";
-import { waitFor } from "../helpers/processes";
+import { prometheusClient, waitFor } from "../helpers/processes";
 import { secretsFor, stackFileConfig } from "../helpers/stack-files";
 import { freePorts } from "../helpers/tracing";
 import { STAND_IN_REGISTRY, standInTag } from "../../scripts/images/recipes";
@@ -62,8 +62,7 @@ describeWithDocker("Pulumi.dev.yaml on a real Docker engine (AGPL parts and cAdv
     const states = await Promise.all(applied.containers.map((c) => inspectContainer(c.name)));
     expect(states.filter((s) => !s.State.Running || s.RestartCount > 0).map((s) => s.Name)).toEqual([]);
     const jobs = await waitFor(async () => {
-      const res = await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(10000) });
-      const list = ((await res.json()) as any).data.activeTargets as { labels: Record<string, string>; health: string; lastError: string; scrapeUrl: string }[];
+      const list = await prometheusClient(`http://127.0.0.1:${prometheusPort}`).targets();
       const down = list.filter((t) => t.health !== "up");
       if (list.length === 0 || down.length > 0) throw new Error(`not up: ${down.map((t) => `${t.scrapeUrl} ${t.lastError}`).join("; ") || "no targets yet"}`);
       return [...new Set(list.map((t) => t.labels.job))].sort();

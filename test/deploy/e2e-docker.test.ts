@@ -3,11 +3,11 @@ import { images as pinned } from "../../components/shared/versions";
 import { SPANMETRICS } from "../../components/tracing/collector-config";
 import { standInTag } from "../../scripts/images/recipes";
 import { captureProgram } from "../helpers/capture-program";
-import { busyboxImage, cleanUpStack, createShopApp, Ports, stackConfig, STACK_IMAGES } from "../helpers/docker-stack";
+import { busyboxImage, cleanUpStack, createShopApp, Ports, removeShopApp, stackConfig, STACK_IMAGES } from "../helpers/docker-stack";
 import { Applied, applyDockerResources, containerBody, destroyDockerResources, waitHealthy } from "../helpers/docker-apply";
 import { describeWithDocker, dockerApi, inspectContainer } from "../helpers/docker-engine";
 import { RegisteredResource, unwrap } from "../helpers/mocks";
-import { describeNotification, Notification, startWebhookReceiver, WebhookReceiverHandle, waitFor } from "../helpers/processes";
+import { describeNotification, Notification, prometheusClient, sleep, startWebhookReceiver, WebhookReceiverHandle, waitFor } from "../helpers/processes";
 import { freePorts, newSpanId, newTraceId, sendOtlpHttp, TestSpan } from "../helpers/tracing";
 
 /**
@@ -35,17 +35,11 @@ const PREFIX = `obs-${STACK}`;
 const APP = `${PREFIX}-shop`;
 /** Canaries in the receivers' webhook URLs: they must reach Alertmanager's config file and nothing else. */
 const CANARY = "S3cret-canary-7f3a";
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const containersOf = (rs: RegisteredResource[]) => rs.filter((r) => r.type === "docker:index/container:Container");
 
-async function promQuery(port: number, query: string, at?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const time = at === undefined ? "" : `&time=${at}`;
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(query)}${time}`, { signal: AbortSignal.timeout(10000) });
-  const body = (await res.json()) as any;
-  if (body.status !== "success") throw new Error(`${query}: ${JSON.stringify(body)}`);
-  return body.data.result;
-}
+/** The API of the stack's Prometheus, through its published port. */
+const prom = (port: number) => prometheusClient(`http://127.0.0.1:${port}`);
 
 /**
  * Samples Prometheus holds of its own `up` series in the hour before `at` (epoch seconds). Asked
@@ -53,7 +47,7 @@ async function promQuery(port: number, query: string, at?: number): Promise<{ me
  * before was lost, and nothing written after can make up for a loss.
  */
 async function selfSamples(port: number, at: number): Promise<number> {
-  const rows = await promQuery(port, 'count_over_time(up{job="prometheus"}[1h])', at);
+  const rows = await prom(port).query('count_over_time(up{job="prometheus"}[1h])', at);
   return rows.length === 1 ? Number(rows[0].value[1]) : 0;
 }
 
@@ -82,9 +76,7 @@ describeWithDocker(
     const isFiring = (alertname: string, job?: string) => (n: Notification) =>
       n.payload.status === "firing" && n.payload.alerts.some((a) => a.labels.alertname === alertname && (job === undefined || a.labels.job === job));
 
-    const createApp = async () => {
-      await createShopApp(PREFIX);
-    };
+    const createApp = () => createShopApp(PREFIX);
 
     beforeAll(async () => {
       await cleanUpStack(PREFIX);
@@ -133,8 +125,7 @@ describeWithDocker(
     it("Prometheus has every target up, the application's found through the socket proxy among them", async () => {
       const started = Date.now();
       const targets = await waitFor(async () => {
-        const res = await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(10000) });
-        const list = ((await res.json()) as any).data.activeTargets as { labels: Record<string, string>; health: string; lastError: string; scrapeUrl: string }[];
+        const list = await prom(ports.prometheus).targets();
         const jobs = new Set(list.map((t) => t.labels.job));
         const down = list.filter((t) => t.health !== "up");
         const discovered = list.filter((t) => t.labels.container === APP);
@@ -151,8 +142,8 @@ describeWithDocker(
       expect(app.labels.service).toBe("shop");
       // The blackbox probe through the exporter, and the app's own series.
       await waitFor(async () => {
-        const probe = await promQuery(ports.prometheus, 'probe_success{instance="http://prometheus:9090/-/healthy"}');
-        const orders = await promQuery(ports.prometheus, `shop_orders_total{container="${APP}"}`);
+        const probe = await prom(ports.prometheus).query('probe_success{instance="http://prometheus:9090/-/healthy"}');
+        const orders = await prom(ports.prometheus).query(`shop_orders_total{container="${APP}"}`);
         if (probe.length !== 1 || probe[0].value[1] !== "1" || orders.length !== 1) throw new Error(`probe ${JSON.stringify(probe)}; orders ${JSON.stringify(orders)}`);
         return true;
       }, 60000, "the probe and the app's series");
@@ -207,7 +198,7 @@ describeWithDocker(
       }, 60000, "the trace in Jaeger");
       expect(found).toEqual(["GET /orders", "SELECT orders"]);
       await waitFor(async () => {
-        const rows = await promQuery(ports.prometheus, `${SPANMETRICS.calls}{service_name="${service}"}`);
+        const rows = await prom(ports.prometheus).query(`${SPANMETRICS.calls}{service_name="${service}"}`);
         const total = rows.reduce((n, r) => n + Number(r.value[1]), 0);
         if (total < 2) throw new Error(`${total} calls so far`);
         return true;
@@ -288,7 +279,7 @@ describeWithDocker(
     it("destroy removes containers and networks and keeps the data volumes; up again finds the old samples", async () => {
       const samplesBefore = await samplesSoFar(ports.prometheus);
       // The user's container leaves the stack's network first: Docker refuses to remove a network in use.
-      await dockerApi("DELETE", `/containers/${APP}?force=true`);
+      await removeShopApp(PREFIX);
       const volumes = resources.filter((r) => r.type === "docker:index/volume:Volume");
       expect(volumes.map((v) => [v.name, v.opts?.retainOnDelete])).toEqual(volumes.map((v) => [v.name, true]));
       let started = Date.now();

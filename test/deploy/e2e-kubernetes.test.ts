@@ -29,11 +29,12 @@
  * Run: npm run toolchain -- --only etcd,kubernetes,kwok, then
  *      npx jest -c jest.deploy.config.js test/deploy/e2e-kubernetes.test.ts (or npm run test:deploy)
  */
+import { quantityValue } from "../../components/shared/config-primitives";
 import { describeWithBinaries } from "../helpers/binaries";
 import { manifestOf } from "../helpers/k8s-schema";
 import { CONTROL_PLANE_BINARIES, KubeCluster, KubeObject, kwokNode, startKubeCluster } from "../helpers/kube-cluster";
 import { MockRecorder, RegisteredResource, SECRET_SIG } from "../helpers/mocks";
-import { stopAll, waitFor } from "../helpers/processes";
+import { sleep, stopAll, waitFor } from "../helpers/processes";
 import { runProgram } from "../helpers/program";
 
 const STACK_NAMESPACE = "observability";
@@ -74,13 +75,6 @@ function kubernetesObjects(resources: RegisteredResource[]): KubeObject[] {
     .map(({ o }) => o);
 }
 
-/** Quantity in bytes, for matching volumes to claims (`50Gi`, `512Mi`). */
-function bytes(quantity: string): number {
-  const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(quantity);
-  if (!m) throw new Error(`cannot read the quantity ${quantity}`);
-  return Number(m[1]) * 1024 ** ["", "Ki", "Mi", "Gi", "Ti"].indexOf(m[2] ?? "");
-}
-
 /** One volume per claim each StatefulSet replica will make, sized to it. */
 function volumesFor(statefulSets: KubeObject[]): KubeObject[] {
   return statefulSets.flatMap((sts) =>
@@ -104,7 +98,6 @@ function volumesFor(statefulSets: KubeObject[]): KubeObject[] {
   );
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The controllers' FailedCreate events that Pod Security Admission caused, in the stack's namespaces. */
 async function admissionFailures(client: KubeCluster["client"]): Promise<string[]> {
@@ -279,7 +272,7 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
     const claims = await client.list("v1", "PersistentVolumeClaim", STACK_NAMESPACE);
     const expected = workloadsOf("StatefulSet").flatMap((s) => Array.from({ length: s.spec.replicas }, (_, i) => `data-${s.metadata.name}-${i}`)).sort();
     expect(claims.map((c) => [c.metadata.name, c.status.phase]).sort()).toStrictEqual(expected.map((n) => [n, "Bound"]));
-    for (const c of claims) expect(bytes(c.status.capacity.storage)).toBeGreaterThanOrEqual(bytes(c.spec.resources.requests.storage));
+    for (const c of claims) expect(quantityValue(c.status.capacity.storage)).toBeGreaterThanOrEqual(quantityValue(c.spec.resources.requests.storage)!);
     for (const s of workloadsOf("StatefulSet")) {
       const status = (await client.get(s)).body.status;
       expect([s.metadata.name, status.readyReplicas, status.availableReplicas]).toStrictEqual([s.metadata.name, s.spec.replicas, s.spec.replicas]);

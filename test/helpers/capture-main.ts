@@ -1,18 +1,10 @@
 // The child process of capture-program.ts: node -r ts-node/register/transpile-only capture-main.ts <stack> '<config>' '<secret keys>'
-import * as pulumi from "@pulumi/pulumi";
-import { installMocks, settle } from "./mocks";
+import { runProgramWithConfig } from "./program";
 
 const [stack, configJson, secretKeysJson] = process.argv.slice(2);
 
 (async () => {
-  const recorder = installMocks({ stack });
-  pulumi.runtime.setAllConfig(JSON.parse(configJson), JSON.parse(secretKeysJson));
-  const { runInPulumiStack } = require("@pulumi/pulumi/runtime/stack");
-  await runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation(recorder.transformation);
-    return require("../../index");
-  });
-  await settle();
+  const { recorder } = await runProgramWithConfig(stack, JSON.parse(configJson), JSON.parse(secretKeysJson));
   const resources = recorder.resources.map((r) => ({
     type: r.type,
     name: r.name,

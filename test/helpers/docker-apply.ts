@@ -1,4 +1,5 @@
-import { dockerApi, DockerApiError, inspectContainer, tarOf, containerLogs } from "./docker-engine";
+import { durationSeconds } from "../../components/metrics/prometheus-config";
+import { allowStatus, dockerApi, inspectContainer, tarOf, containerLogs } from "./docker-engine";
 import { RegisteredResource, unwrap } from "./mocks";
 
 /**
@@ -20,13 +21,8 @@ const CONTAINER_INPUTS = new Set([
   "securityOpts", "privileged", "pidMode", "memory", "memoryReservation", "cpus", "cpuShares", "workingDir",
 ]);
 
-const seconds = (s: string | undefined): number => {
-  if (s === undefined) return 0;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(s);
-  if (!m) throw new Error(`unknown duration ${s}`);
-  return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "ms" | "s" | "m" | "h"];
-};
-const ns = (s: string | undefined) => Math.round(seconds(s) * 1e9);
+/** A healthcheck duration (`5s`, as the platform writes them) in the API's nanoseconds. */
+const ns = (s: string | undefined) => Math.round((s === undefined ? 0 : durationSeconds(s)) * 1e9);
 
 export interface Applied {
   networks: string[];
@@ -90,7 +86,7 @@ export function containerBody(inputs: any, image: string): { body: any; extraNet
 /** Creates the program's networks, volumes and containers (in that order) and starts the containers. */
 export async function applyDockerResources(
   registered: RegisteredResource[],
-  opts: { only?: (containerName: string) => boolean; afterNetworks?: () => Promise<void> } = {},
+  opts: { only?: (containerName: string) => boolean; afterNetworks?: () => Promise<unknown> } = {},
 ): Promise<Applied> {
   const applied: Applied = { networks: [], volumes: [], containers: [] };
   const plain = registered.filter((r) => r.type.startsWith("docker:")).map((r) => ({ ...r, inputs: unwrap(r.inputs) }));
@@ -167,32 +163,13 @@ export async function waitHealthy(applied: Applied, timeoutMs: number): Promise<
 export async function destroyDockerResources(applied: Applied, opts: { removeVolumes?: boolean } = {}): Promise<void> {
   await Promise.all(
     applied.containers.map(async (c) => {
-      try {
-        await dockerApi("POST", `/containers/${encodeURIComponent(c.name)}/stop?t=${c.graceSeconds}`, undefined, { timeoutMs: (c.graceSeconds + 30) * 1000 });
-      } catch (e) {
-        if (!(e instanceof DockerApiError) || (e.status !== 304 && e.status !== 404)) throw e;
-      }
-      try {
-        await dockerApi("DELETE", `/containers/${encodeURIComponent(c.name)}?force=true`);
-      } catch (e) {
-        if (!(e instanceof DockerApiError) || e.status !== 404) throw e;
-      }
+      // 304: already stopped; 404: already gone.
+      await allowStatus(dockerApi("POST", `/containers/${encodeURIComponent(c.name)}/stop?t=${c.graceSeconds}`, undefined, { timeoutMs: (c.graceSeconds + 30) * 1000 }), 304, 404);
+      await allowStatus(dockerApi("DELETE", `/containers/${encodeURIComponent(c.name)}?force=true`), 404);
     }),
   );
-  for (const n of applied.networks) {
-    try {
-      await dockerApi("DELETE", `/networks/${encodeURIComponent(n)}`);
-    } catch (e) {
-      if (!(e instanceof DockerApiError) || e.status !== 404) throw e;
-    }
-  }
+  for (const n of applied.networks) await allowStatus(dockerApi("DELETE", `/networks/${encodeURIComponent(n)}`), 404);
   if (opts.removeVolumes) {
-    for (const v of applied.volumes) {
-      try {
-        await dockerApi("DELETE", `/volumes/${encodeURIComponent(v)}?force=true`);
-      } catch (e) {
-        if (!(e instanceof DockerApiError) || e.status !== 404) throw e;
-      }
-    }
+    for (const v of applied.volumes) await allowStatus(dockerApi("DELETE", `/volumes/${encodeURIComponent(v)}?force=true`), 404);
   }
 }

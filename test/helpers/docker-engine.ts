@@ -52,6 +52,15 @@ export function dockerApi<T = any>(method: string, path: string, body?: unknown,
   });
 }
 
+/** Awaits an API call, treating the given statuses (a 404 for what is already gone, say) as success. */
+export async function allowStatus(call: Promise<unknown>, ...statuses: number[]): Promise<void> {
+  try {
+    await call;
+  } catch (e) {
+    if (!(e instanceof DockerApiError) || !statuses.includes(e.status)) throw e;
+  }
+}
+
 /** True when a Docker engine answers on the socket. */
 export function dockerAnswers(): boolean {
   return spawnSync("docker", ["info"], { encoding: "utf8", timeout: 20000 }).status === 0;

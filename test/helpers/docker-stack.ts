@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import { STAND_IN_REGISTRY } from "../../scripts/images/recipes";
-import { dockerApi } from "./docker-engine";
+import { allowStatus, dockerApi } from "./docker-engine";
 
 /** The stack config of the Docker deploy test and bench: metrics, alerting and tracing on the stand-in images. */
 
@@ -93,4 +93,9 @@ export async function createShopApp(prefix: string): Promise<string> {
   });
   await dockerApi("POST", `/containers/${name}/start`);
   return name;
+}
+
+/** Removes the application container of `createShopApp`, if there is one. */
+export async function removeShopApp(prefix: string): Promise<void> {
+  await allowStatus(dockerApi("DELETE", `/containers/${prefix}-shop?force=true`), 404);
 }

@@ -87,7 +87,7 @@ export function tempDir(prefix: string): string {
 // Small utilities
 // ---------------------------------------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A port free on 127.0.0.1 right now. Another process may take it before ours binds: see `startOnFreePort`. */
 export function freePort(): Promise<number> {
@@ -643,7 +643,19 @@ export interface PromTarget {
   lastScrape: string;
 }
 
-export interface PrometheusHandle {
+/** The HTTP API of a Prometheus at `url`: one started here, or one in a container. */
+export interface PrometheusClient {
+  /** GET an API path (`/api/v1/...`) and return its `data`; throws with Prometheus's error otherwise. */
+  api<T = unknown>(apiPath: string, params?: Record<string, string>): Promise<T>;
+  /** An instant query, at `at` (epoch seconds) when given; throws unless the result is a vector. */
+  query(promql: string, at?: number): Promise<PromSample[]>;
+  /** Active targets from `/api/v1/targets`. */
+  targets(): Promise<PromTarget[]>;
+  /** Alerts from `/api/v1/alerts`. */
+  alerts(): Promise<{ labels: Record<string, string>; annotations: Record<string, string>; state: string }[]>;
+}
+
+export interface PrometheusHandle extends PrometheusClient {
   port: number;
   /** `http://127.0.0.1:port`. */
   url: string;
@@ -656,16 +668,33 @@ export interface PrometheusHandle {
   configText: string;
   process: ProcessHandle;
   stop(): Promise<void>;
-  /** GET an API path (`/api/v1/...`) and return its `data`; throws with Prometheus's error otherwise. */
-  api<T = unknown>(apiPath: string, params?: Record<string, string>): Promise<T>;
-  /** An instant query; throws unless the result is a vector. */
-  query(promql: string): Promise<PromSample[]>;
-  /** Active targets from `/api/v1/targets`. */
-  targets(): Promise<PromTarget[]>;
-  /** Alerts from `/api/v1/alerts`. */
-  alerts(): Promise<{ labels: Record<string, string>; annotations: Record<string, string>; state: string }[]>;
   /** `waitFor` bound to this server: polls `predicate`, see `waitFor`. */
   waitFor<T>(predicate: () => T | Promise<T>, timeoutMs: number, what?: string): Promise<Exclude<T, false>>;
+}
+
+export function prometheusClient(url: string): PrometheusClient {
+  const api = async <T>(apiPath: string, params: Record<string, string> = {}): Promise<T> => {
+    const target = new URL(apiPath, url);
+    for (const [k, v] of Object.entries(params)) target.searchParams.set(k, v);
+    const res = await fetch(target, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { status: string; data: T; errorType?: string; error?: string };
+    if (body.status !== "success") throw new Error(`GET ${target}: ${body.errorType ?? res.status}: ${body.error ?? "no error message"}`);
+    return body.data;
+  };
+  return {
+    api,
+    async query(promql, at) {
+      const data = await api<{ resultType: string; result: PromSample[] }>("/api/v1/query", { query: promql, ...(at === undefined ? {} : { time: String(at) }) });
+      if (data.resultType !== "vector") throw new Error(`query ${promql}: expected a vector, got ${data.resultType}`);
+      return data.result;
+    },
+    async targets() {
+      return (await api<{ activeTargets: PromTarget[] }>("/api/v1/targets", { state: "active" })).activeTargets;
+    },
+    async alerts() {
+      return (await api<{ alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string }[] }>("/api/v1/alerts")).alerts;
+    },
+  };
 }
 
 export interface PrometheusOptions {
@@ -701,15 +730,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     };
   });
   const url = `http://${LOOPBACK}:${port}`;
-  const api = async <T>(apiPath: string, params: Record<string, string> = {}): Promise<T> => {
-    const target = new URL(apiPath, url);
-    for (const [k, v] of Object.entries(params)) target.searchParams.set(k, v);
-    const res = await fetch(target, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as { status: string; data: T; errorType?: string; error?: string };
-    if (body.status !== "success") throw new Error(`GET ${target}: ${body.errorType ?? res.status}: ${body.error ?? "no error message"}`);
-    return body.data;
-  };
   return {
+    ...prometheusClient(url),
     port,
     url,
     address: `${LOOPBACK}:${port}`,
@@ -718,18 +740,6 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     configText,
     process: proc,
     stop: () => proc.stop(),
-    api,
-    async query(promql) {
-      const data = await api<{ resultType: string; result: PromSample[] }>("/api/v1/query", { query: promql });
-      if (data.resultType !== "vector") throw new Error(`query ${promql}: expected a vector, got ${data.resultType}`);
-      return data.result;
-    },
-    async targets() {
-      return (await api<{ activeTargets: PromTarget[] }>("/api/v1/targets", { state: "active" })).activeTargets;
-    },
-    async alerts() {
-      return (await api<{ alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string }[] }>("/api/v1/alerts")).alerts;
-    },
     waitFor: (predicate, timeoutMs, what) => waitFor(predicate, timeoutMs, what),
   };
 }

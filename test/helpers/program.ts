@@ -9,9 +9,18 @@ import { secretsFor, stackFileConfig } from "./stack-files";
  * One stack per test file: the SDK's mock monitor is process-wide.
  */
 export async function runProgram(stack: "dev" | "prod"): Promise<{ recorder: MockRecorder; outputs: Record<string, unknown> }> {
-  const recorder = installMocks({ stack });
   const secrets = secretsFor(stack);
-  pulumi.runtime.setAllConfig({ ...stackFileConfig(stack), ...secrets }, Object.keys(secrets));
+  return runProgramWithConfig(stack, { ...stackFileConfig(stack), ...secrets }, Object.keys(secrets));
+}
+
+/** `runProgram` with a config of the caller's (`<project>:<key>` -> value as the engine passes it) and its secret keys. */
+export async function runProgramWithConfig(
+  stack: string,
+  config: Record<string, string>,
+  secretKeys: string[],
+): Promise<{ recorder: MockRecorder; outputs: Record<string, unknown> }> {
+  const recorder = installMocks({ stack });
+  pulumi.runtime.setAllConfig(config, secretKeys);
   let outputs: Record<string, unknown> = {};
   const { runInPulumiStack } = require("@pulumi/pulumi/runtime/stack");
   await runInPulumiStack(async () => {
