@@ -703,6 +703,8 @@ export interface PrometheusOptions {
   /** Written to `rules/<name>` beside the config, so `rule_files: [rules/*.yml]` finds them. */
   ruleFiles?: Record<string, string>;
   extraArgs?: string[];
+  /** The TSDB folder. Default `data` beside the config; given, a test can fill it first (a backfill, a restored backup). */
+  dataDir?: string;
   timeoutMs?: number;
 }
 
@@ -720,7 +722,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       command: bin("prometheus"),
       args: [
         `--config.file=${configPath}`,
-        `--storage.tsdb.path=${path.join(dir, "data")}`,
+        `--storage.tsdb.path=${opts.dataDir ?? path.join(dir, "data")}`,
         `--web.listen-address=${LOOPBACK}:${p}`,
         ...(opts.extraArgs ?? []),
       ],
