@@ -54,6 +54,7 @@ describe("toolchain recipes take their versions from the pins", () => {
       "kube-state-metrics": "kubeStateMetrics",
       otelcol: "otelCollectorContrib",
       jaeger: "jaeger",
+      rclone: "rclone",
     };
     for (const [recipe, image] of Object.entries(imageOf)) expect([recipe, byName(recipe).version]).toStrictEqual([recipe, releaseOf(imageTag(images[image]))]);
     // The images with no recipe, and why: AGPL (never built here), or not a Go module of theirs.

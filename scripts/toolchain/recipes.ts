@@ -285,6 +285,7 @@ export function recipes(lockText: string): Recipe[] {
   const ksm = rel("kubeStateMetrics");
   const otelcol = rel("otelCollectorContrib");
   const jaeger = rel("jaeger");
+  const rclone = rel("rclone");
   const [kubeMajor, kubeMinor] = KUBERNETES_VERSION.split(".");
 
   const collectorModules: Record<string, string> = {
@@ -367,6 +368,16 @@ export function recipes(lockText: string): Recipe[] {
       packages: [{ pkg: "github.com/jaegertracing/jaeger/cmd/jaeger", out: "jaeger" }],
       versionVars: { "github.com/jaegertracing/jaeger/internal/version.latestVersion": `v${jaeger}`, "github.com/jaegertracing/jaeger/internal/version.commitSHA": "go-module" },
       versionCheck: { binary: "jaeger", args: ["version"], expect: `v${jaeger}` },
+    },
+    {
+      name: "rclone",
+      version: rclone,
+      pinnedBy: by("rclone"),
+      require: { "github.com/rclone/rclone": `v${rclone}` },
+      packages: [{ pkg: "github.com/rclone/rclone", out: "rclone" }],
+      // Unset, fs.Version is VersionTag plus the "DEV" suffix of a source build.
+      versionVars: { "github.com/rclone/rclone/fs.Version": `v${rclone}` },
+      versionCheck: { binary: "rclone", args: ["version"], expect: `rclone v${rclone}` },
     },
     {
       name: "etcd",
