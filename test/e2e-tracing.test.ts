@@ -172,7 +172,7 @@ describeWithBinaries("tracing pipeline on the pinned collector, Jaeger v2 and Pr
       startCollector({ name: "otelcol-sampling", configText: collectorConfigOf(dev, samplingTracing(dev).tailSampling), peers }),
     ]);
     // The flags the stack's Prometheus runs with when tracing is on (exemplar storage).
-    prometheusFlags = prometheusSpec(dev.prometheus, { containerMetrics: "cadvisor", clusterState: false }, "", {}, false, true).args!.filter((a) => a.startsWith("--enable-feature"));
+    prometheusFlags = prometheusSpec(dev.prometheus, { containerMetrics: "cadvisor", clusterState: false, scheduledJobs: "loop" }, "", {}, false, true).args!.filter((a) => a.startsWith("--enable-feature"));
     const target = (...targets: string[]) => ({ kind: "static" as const, targets });
     prometheus = await startPrometheus({
       configText: renderPrometheusConfig({

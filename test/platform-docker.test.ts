@@ -64,7 +64,7 @@ describe("DockerPlatform", () => {
   it("declares docker capabilities: cAdvisor for container metrics, no cluster state", async () => {
     const { platform } = await deploy([]);
     expect(platform.kind).toBe("docker");
-    expect(platform.capabilities).toStrictEqual({ containerMetrics: "cadvisor", clusterState: false });
+    expect(platform.capabilities).toStrictEqual({ containerMetrics: "cadvisor", clusterState: false, scheduledJobs: "loop" });
   });
 
   it("creates one private bridge network that is not internal and attaches workloads by alias", async () => {

@@ -538,7 +538,7 @@ describe("KubernetesPlatform: deployed workloads", () => {
 
   it("come from a platform that uses the kubelet's cAdvisor and discovers pods by annotation", () => {
     const platform = new KubernetesPlatform("caps", { createNamespace: false, networkPolicies: false });
-    expect([platform.kind, platform.capabilities, platform.discovery(platform)]).toStrictEqual(["kubernetes", { containerMetrics: "kubelet", clusterState: true }, { kind: "kubernetes" }]);
+    expect([platform.kind, platform.capabilities, platform.discovery(platform)]).toStrictEqual(["kubernetes", { containerMetrics: "kubelet", clusterState: true, scheduledJobs: "native" }, { kind: "kubernetes" }]);
   });
 });
 

@@ -17,7 +17,15 @@ export const logsSecretKeys = {
 const logsResourceDefaults = {
   loki: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   alloy: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+  // OpenSearch's JVM takes half the request as heap (OPENSEARCH_JAVA_OPTS); the rest is page cache for Lucene.
+  opensearch: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+  opensearchDashboards: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  logAgent: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
 };
+
+/** The logs backends: Loki (with the Alloy agent) or OpenSearch (with the collector as agent). */
+export const LOGS_BACKENDS = ["loki", "opensearch"] as const;
+export type LogsBackend = (typeof LOGS_BACKENDS)[number];
 
 const positiveNumber = (example: string) =>
   z.number({ invalid_type_error: `must be a positive number (e.g. ${example})` }).positive(`must be a positive number (e.g. ${example})`);
@@ -48,8 +56,17 @@ export const logRuleSchema = strictObject({
 });
 
 export const logsSchema = strictObject({
-  /** Deploy Loki and the Alloy agent. Default true. */
+  /** Deploy the logs backend and its agent. Default true. */
   enabled: z.boolean().default(true),
+  /**
+   * Where logs are stored and searched: `loki` (Loki and the Alloy agent) or `opensearch` (OpenSearch
+   * and OpenSearch Dashboards, fed by the OpenTelemetry Collector's filelog receiver). Default `loki`.
+   */
+  backend: z
+    .enum(LOGS_BACKENDS, {
+      errorMap: (issue, ctx) => ({ message: issue.code === "invalid_enum_value" ? `"${ctx.data}" is not a logs backend (backends: ${LOGS_BACKENDS.join(", ")})` : `must be one of ${LOGS_BACKENDS.join(", ")}` }),
+    })
+    .default("loki"),
   /**
    * How long logs are kept (`limits_config.retention_period`, applied by the compactor); whole days.
    * Default `14d`: two weeks covers an incident investigated after a weekend plus the week before it,
@@ -96,6 +113,27 @@ export const logsSchema = strictObject({
     /** CPU and memory requests and limits of the agent (per node on Kubernetes). */
     resources: resources.default(logsResourceDefaults.alloy),
   }).default({}),
+  /** The OpenSearch backend (`backend: opensearch`); `retention` applies to it through an ISM policy. */
+  opensearch: strictObject({
+    /** Size of OpenSearch's data volume. Default `20Gi`. */
+    storageSize: storageQuantity.default("20Gi"),
+    /** Host port of OpenSearch's REST API (HTTPS) on Docker. Default 9200. */
+    hostPort: port.default(9200),
+    /** CPU and memory requests and limits; the JVM heap is half the memory limit. */
+    resources: resources.default(logsResourceDefaults.opensearch),
+    dashboards: strictObject({
+      /** Deploy OpenSearch Dashboards. Default true. */
+      enabled: z.boolean().default(true),
+      /** Host port of OpenSearch Dashboards on Docker. Default 5601. */
+      hostPort: port.default(5601),
+      /** CPU and memory requests and limits. */
+      resources: resources.default(logsResourceDefaults.opensearchDashboards),
+    }).default({}),
+    agent: strictObject({
+      /** CPU and memory requests and limits of the log agent (the collector's filelog receiver; per node on Kubernetes). */
+      resources: resources.default(logsResourceDefaults.logAgent),
+    }).default({}),
+  }).default({}),
 });
 
 export type LogsConfig = z.infer<typeof logsSchema>;
@@ -113,6 +151,14 @@ export type ConfigIssue = [(string | number)[], string];
 export function logsIssues(logs: LogsConfig, presentSecrets: ReadonlySet<string>): ConfigIssue[] {
   if (!logs.enabled) return [];
   const issues: ConfigIssue[] = [];
+  if (logs.backend === "opensearch") {
+    // Loki-only settings would be silently ignored: say so instead.
+    if (logs.storage.type === "s3") issues.push([["logs", "storage", "type"], "s3 is Loki's object storage; with logs.backend opensearch logs live on OpenSearch's volume (logs.opensearch.storageSize): remove logs.storage.type or use backend loki"]);
+    if (logs.rules.length > 0) issues.push([["logs", "rules"], "are LogQL rules evaluated by Loki's ruler; logs.backend opensearch has no ruler: remove them or use backend loki"]);
+    const retention = durationSeconds(logs.retention);
+    if (retention % 86400 !== 0) issues.push([["logs", "retention"], `"${logs.retention}" is not a whole number of days: OpenSearch keeps one index per day and its ISM policy deletes whole indices (e.g. 14d, 336h)`]);
+    return issues;
+  }
   if (logs.storage.type === "s3") {
     if (!logs.storage.bucket) issues.push([["logs", "storage", "bucket"], "is required when logs.storage.type is s3"]);
     const hints = { lokiS3AccessKeyId: "<access key id>", lokiS3SecretAccessKey: "<secret access key>" };

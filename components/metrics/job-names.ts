@@ -24,6 +24,10 @@ export const jobNames = {
   jaeger: "jaeger",
   tempo: "tempo",
   grafana: "grafana",
+  glitchtip: "glitchtip",
+  opensearch: "opensearch",
+  logAgent: "log-agent",
+  backups: "backups",
 } as const;
 
 export const reservedJobNames: ReadonlySet<string> = new Set(Object.values(jobNames));

@@ -77,6 +77,7 @@ function targetJob(job: TargetJob): Record<string, unknown> {
     ...(job.scheme ? { scheme: job.scheme } : {}),
     ...(job.params ? { params: sortedRecord(job.params) } : {}),
     ...(job.honorLabels ? { honor_labels: true } : {}),
+    ...(job.fallbackScrapeProtocol ? { fallback_scrape_protocol: job.fallbackScrapeProtocol } : {}),
     ...endpointConfig(job.endpoint, job.labels),
   };
 }

@@ -50,6 +50,11 @@ export interface PrometheusStackArgs {
   alertmanagers?: ScrapeEndpoint[];
   /** Scrape jobs for workloads other components deploy (Alertmanager, Loki, ...). Default none. */
   extraJobs?: ScrapeJob[];
+  /**
+   * Probes of the stack's own parts through the blackbox exporter (GlitchTip's health page), each
+   * a job of its own so that its alert selects it by `job`. Requires `exporters.blackbox.enabled`.
+   */
+  probes?: { name: string; module: "http" | "tcp"; targets: string[] }[];
   /** Store exemplars (trace ids on histogram samples), for metrics-to-traces links. Default false. */
   exemplars?: boolean;
   /** Scrape jobs known only after construction (the services `monitorService` adds). Default none. */
@@ -119,6 +124,7 @@ export class PrometheusStack extends pulumi.ComponentResource {
       if (exporters.blackbox.http.length > 0) {
         jobs.push({ kind: "probe", name: jobNames.probeHttp, exporter, module: BLACKBOX_MODULES.http, targets: exporters.blackbox.http });
       }
+      for (const probe of args.probes ?? []) jobs.push({ kind: "probe", name: probe.name, exporter, module: BLACKBOX_MODULES[probe.module], targets: probe.targets });
       if (exporters.blackbox.tcp.length > 0) {
         jobs.push({ kind: "probe", name: jobNames.probeTcp, exporter, module: BLACKBOX_MODULES.tcp, targets: exporters.blackbox.tcp });
       }

@@ -46,6 +46,11 @@ export interface TargetJob extends JobCommon {
    * object's, not the exporter pod's).
    */
   honorLabels?: boolean;
+  /**
+   * How to parse a target that sends no exposition Content-Type (a text file served over plain
+   * HTTP): Prometheus 3 fails such a scrape unless this is set (`fallback_scrape_protocol`).
+   */
+  fallbackScrapeProtocol?: "PrometheusText0.0.4";
 }
 
 /** Blackbox probes: each URL or host:port becomes `?target=` of a probe through the exporter. */

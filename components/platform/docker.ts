@@ -102,6 +102,7 @@ export function volumeOptions(retain: boolean): Pick<pulumi.CustomResourceOption
  * Kubernetes tcpSocket probe checks. Images without a shell (distroless) cannot be health-checked.
  */
 export function healthcheck(probe: ProbeSpec): docker.types.input.ContainerHealthcheck {
+  if ("process" in probe) throw new Error("a process probe has no healthcheck");
   const tests =
     "http" in probe
       ? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${probe.http.port}${probe.http.path}`]
@@ -150,7 +151,7 @@ interface PlacementExtras {
  */
 export class DockerPlatform extends pulumi.ComponentResource implements Platform {
   public readonly kind = "docker" as const;
-  public readonly capabilities: PlatformCapabilities = { containerMetrics: "cadvisor", clusterState: false };
+  public readonly capabilities: PlatformCapabilities = { containerMetrics: "cadvisor", clusterState: false, scheduledJobs: "loop" };
   /** The stack's private network; workloads reach each other as `<spec.name>:<port>`. */
   public readonly network: docker.Network;
   public readonly stackName: string;
@@ -250,6 +251,28 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     return replicas === 1 ? [`${spec.name}:${port.port}`] : Array.from({ length: replicas }, (_, i) => `${spec.name}-${i}:${port.port}`);
   }
 
+  /** Data volumes placed so far, by the workload (replica alias) that owns them. */
+  private readonly volumes = new Map<string, docker.Volume>();
+
+  /** Another workload's data volume, for `volumeMounts`: the owner is placed first, so the mount depends on its volume. */
+  private volumeOf(name: string, workload: string): docker.Volume {
+    const volume = this.volumes.get(workload);
+    if (!volume) throw new Error(`${name}: volumeMounts names "${workload}", which has no data volume placed yet; deploy it first (placed: ${[...this.volumes.keys()].join(", ") || "none"})`);
+    return volume;
+  }
+
+  urlOf(spec: WorkloadSpec, portName: string): string {
+    const port = spec.ports.find((p) => p.name === portName);
+    if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
+    return port.hostPort === undefined ? `http://${spec.name}:${port.port}` : `http://${this.urlHost()}:${port.hostPort}`;
+  }
+
+  /** The host part of a published port's URL: the bind address, loopback for a wildcard. */
+  private urlHost(): string {
+    const a = this.bindAddress;
+    return a === "0.0.0.0" ? "127.0.0.1" : a.includes(":") ? `[${a === "::" ? "::1" : a}]` : a;
+  }
+
   private place(spec: WorkloadSpec, parent: pulumi.Resource, extras: PlacementExtras): DeployedWorkload {
     const { stackName, bindAddress } = this;
     const host = spec.host;
@@ -257,6 +280,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       if (host?.[key] !== undefined && host[key]!.trim() === "") throw new Error(`${spec.name}: host.${key} needs a reason`);
     }
     if (spec.user.uid === 0 && !host?.runAsRoot) throw new Error(`${spec.name}: user uid 0 requires host.runAsRoot with a reason`);
+    // Docker has no scheduler (capabilities.scheduledJobs is "loop"): the component runs its own loop.
+    if (spec.mode === "scheduled" || spec.schedule !== undefined) throw new Error(`${spec.name}: Docker has no scheduled workloads (capabilities.scheduledJobs is "loop"); deploy a long-running loop instead`);
+    for (const m of spec.volumeMounts ?? []) {
+      if (m.subPath !== undefined) throw new Error(`${spec.name}: volumeMounts of ${m.workload}: Docker mounts a whole volume; subPath is for Kubernetes only`);
+    }
     if (spec.discoveryClient && !this.discoveryNetwork && !extras.onlyNetwork) {
       throw new Error(`${spec.name}: a discovery client is deployed after discovery() has set up the proxy's network`);
     }
@@ -283,6 +311,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       "app.kubernetes.io/part-of": "observability",
       // The exception is written on the container, where `docker inspect` shows it.
       ...(spec.probe.noDockerHealthcheck ? { "observability.pulumi.com/no-healthcheck": spec.probe.noDockerHealthcheck } : {}),
+      ...("process" in spec.probe ? { "observability.pulumi.com/no-healthcheck": spec.probe.process } : {}),
     })
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([label, value]) => ({ label, value }));
@@ -292,7 +321,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     ];
     const unchecked = spec.probe.noDockerHealthcheck;
     if (unchecked !== undefined && unchecked.trim() === "") throw new Error(`${spec.name}: probe.noDockerHealthcheck needs a reason`);
-    const check = unchecked === undefined ? healthcheck(spec.probe) : undefined;
+    const check = unchecked === undefined && !("process" in spec.probe) ? healthcheck(spec.probe) : undefined;
     const startPeriod = spec.probe.initialDelaySeconds ?? HEALTH.defaultStartPeriod;
 
     const names = replicas === 1 ? [spec.name] : Array.from({ length: replicas }, (_, i) => `${spec.name}-${i}`);
@@ -304,9 +333,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             labels: [{ label: "app.kubernetes.io/name", value: spec.name }, { label: "app.kubernetes.io/part-of", value: "observability" }],
           }, { ...childOpts, ...volumeOptions(this.retainVolumes) })
         : undefined;
+      if (volume) this.volumes.set(alias, volume);
       return new docker.Container(containerName, {
         name: containerName,
         image: image.imageId,
+        ...(spec.entrypoint && spec.entrypoint.length > 0 ? { entrypoints: spec.entrypoint } : {}),
         ...(spec.args && spec.args.length > 0 ? { command: spec.args } : {}),
         envs,
         uploads: files.map((f) => ({
@@ -317,6 +348,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         })),
         volumes: [
           ...(volume && spec.volume ? [{ volumeName: volume.name, containerPath: spec.volume.mountPath }] : []),
+          // Another workload's data volume, by the name its own placement gave it (`<stack>-<workload>-data`).
+          ...(spec.volumeMounts ?? []).map((m) => ({ volumeName: this.volumeOf(spec.name, m.workload).name, containerPath: m.mountPath, readOnly: m.readOnly })),
           ...hostMounts,
         ],
         ports: published.map((p) => ({
@@ -344,7 +377,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         // read-only"), and the provider always extracts at "/": a workload with files keeps a writable
         // root, still non-root and without capabilities.
         readOnly: files.length === 0,
-        tmpfs: Object.fromEntries(["/tmp", ...(extras.tmpfs ?? [])].map((p) => [p, "rw,noexec,nosuid,size=64m"])),
+        tmpfs: Object.fromEntries(["/tmp", ...(spec.writablePaths ?? []), ...(extras.tmpfs ?? [])].map((p) => [p, "rw,noexec,nosuid,size=64m"])),
         capabilities: { drops: ["ALL"] },
         securityOpts: ["no-new-privileges:true"],
         ...(host?.privileged ? { privileged: true } : {}),
@@ -358,7 +391,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       if (!port) throw new Error(`${spec.name} has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
       return port;
     };
-    const urlHost = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress.includes(":") ? `[${bindAddress === "::" ? "::1" : bindAddress}]` : bindAddress;
+    const urlHost = this.urlHost();
     return {
       address: (portName) => `${spec.name}:${portOf(portName).port}`,
       scrapeEndpoint: (portName) => {

@@ -23,9 +23,10 @@ export const SECURITY_EXCEPTIONS_ANNOTATION = "observability.pulumi.com/security
 /** The one container runtime socket path `host.dockerSocket` mounts. */
 export const DOCKER_SOCKET = "/var/run/docker.sock";
 
-export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet";
+export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob";
 
 export function workloadKind(spec: WorkloadSpec): WorkloadKind {
+  if (spec.mode === "scheduled") return "CronJob";
   if (spec.mode === "per-node") return "DaemonSet";
   return spec.volume ? "StatefulSet" : "Deployment";
 }
@@ -58,7 +59,12 @@ export function checkWorkloadSpec(spec: WorkloadSpec): void {
     throw new Error(`workload "${spec.name}": ${msg}`);
   };
   if (!DNS_LABEL.test(spec.name) || spec.name.length > 63) fail("name must be a DNS label (a-z, 0-9, '-', starting with a letter, at most 63 characters)");
-  if (spec.ports.length === 0) fail("ports must not be empty (the Service and the probes need one)");
+  if (spec.mode === "scheduled") {
+    if (spec.schedule === undefined) fail("mode scheduled needs a schedule (a cron expression)");
+    if (spec.replicas !== undefined) fail("mode scheduled and replicas cannot be combined: one job runs at a time");
+  } else if (spec.schedule !== undefined) fail("schedule needs mode scheduled");
+  else if (spec.ports.length === 0 && !("process" in spec.probe)) fail("ports must not be empty (the Service and the probes need one)");
+  if ("process" in spec.probe && spec.probe.process.trim() === "") fail("probe.process needs a reason");
   const seenPorts = new Set<string>();
   for (const p of spec.ports) {
     if (!IANA_PORT_NAME.test(p.name) || p.name.length > 15 || !/[a-z]/.test(p.name)) fail(`ports: "${p.name}" is not a valid port name (a-z, 0-9, '-', at most 15 characters)`);
@@ -149,6 +155,7 @@ export function configDataSizeProblem(workload: string, kind: "ConfigMap" | "Sec
 /** Named ports when the probe's port is declared (kubelet then follows a renumbered port); the number otherwise. */
 function probeAction(probe: ProbeSpec, ports: PortSpec[]) {
   const portOf = (n: number) => ports.find((p) => p.port === n)?.name ?? n;
+  if ("process" in probe) throw new Error("a process probe has no action");
   return "http" in probe ? { httpGet: { path: probe.http.path, port: portOf(probe.http.port) } } : { tcpSocket: { port: portOf(probe.tcp.port) } };
 }
 
@@ -201,6 +208,15 @@ export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
     mounts.push(...secretFiles.map((f) => ({ name: "secret-files", mountPath: f.path, subPath: fileKey(f.path), readOnly: true })));
   }
   if (spec.volume) mounts.push({ name: "data", mountPath: spec.volume.mountPath });
+  (spec.writablePaths ?? []).forEach((p, i) => {
+    volumes.push({ name: `writable-${i}`, emptyDir: {} });
+    mounts.push({ name: `writable-${i}`, mountPath: p });
+  });
+  (spec.volumeMounts ?? []).forEach((m, i) => {
+    // The owner's first replica's claim (volumeClaimTemplates: `data-<statefulset>-<ordinal>`).
+    volumes.push({ name: `shared-${i}`, persistentVolumeClaim: { claimName: `data-${m.workload}-0`, readOnly: m.readOnly } });
+    mounts.push({ name: `shared-${i}`, mountPath: m.mountPath, readOnly: m.readOnly, ...(m.subPath !== undefined ? { subPath: m.subPath } : {}) });
+  });
   (host.paths ?? []).forEach((p, i) => {
     volumes.push({ name: `host-${i}`, hostPath: { path: p.hostPath } });
     // HostToContainer: mounts the host makes later (a new disk) stay visible to a host agent.
@@ -247,15 +263,21 @@ export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
     },
     // A host agent must run on every node, control-plane and tainted ones included.
     ...(spec.mode === "per-node" ? { tolerations: [{ operator: "Exists" }] } : {}),
+    // A ReadWriteOnce claim is attached to one node: a pod mounting another workload's claim runs beside it.
+    ...(spec.volumeMounts && spec.volumeMounts.length > 0 ? { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [...new Set(spec.volumeMounts.map((m) => m.workload))].map((w) => ({ labelSelector: { matchLabels: { "app.kubernetes.io/name": w, "app.kubernetes.io/part-of": PART_OF } }, topologyKey: "kubernetes.io/hostname" })) } } } : {}),
+    // A job's pod is not restarted in place: the Job retries it (backoffLimit).
+    ...(spec.mode === "scheduled" ? { restartPolicy: "Never" } : {}),
     containers: [
       {
         name: spec.name,
         image: spec.image,
+        ...(spec.entrypoint && spec.entrypoint.length > 0 ? { command: spec.entrypoint } : {}),
         ...(spec.args && spec.args.length > 0 ? { args: spec.args } : {}),
         ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? "TCP" })),
         ...(env.length > 0 ? { env } : {}),
         resources: { requests: { ...spec.resources.requests }, limits: { ...spec.resources.limits } },
-        ...probes(spec),
+        // A job is not probed: it runs to completion and its exit status is its health.
+        ...(spec.mode === "scheduled" || "process" in spec.probe ? {} : probes(spec)),
         securityContext: {
           // The API server rejects allowPrivilegeEscalation=false together with privileged=true.
           allowPrivilegeEscalation: !!host.privileged,
@@ -271,6 +293,26 @@ export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
   return {
     metadata: { labels: { ...spec.labels, ...standardLabels(spec) }, ...(annotations ? { annotations } : {}) },
     spec: podSpec,
+  };
+}
+
+/**
+ * A scheduled workload's CronJob: never two runs at once, the last three of each outcome kept for
+ * `kubectl logs`, a run that misses its start by more than 10 minutes skipped (not caught up).
+ */
+export function cronJobSpec(spec: WorkloadSpec, template: PodTemplate): k8s.types.input.batch.v1.CronJobSpec {
+  if (spec.schedule === undefined) throw new Error(`workload "${spec.name}": a CronJob needs a schedule`);
+  return {
+    schedule: spec.schedule,
+    timeZone: "Etc/UTC",
+    concurrencyPolicy: "Forbid",
+    startingDeadlineSeconds: 600,
+    successfulJobsHistoryLimit: 3,
+    failedJobsHistoryLimit: 3,
+    jobTemplate: {
+      metadata: { labels: standardLabels(spec) },
+      spec: { backoffLimit: 2, activeDeadlineSeconds: 3600, template },
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import {
   checkWorkloadSpec,
   configDataSizeProblem,
   configMapGroups,
+  cronJobSpec,
   defaultDenyIngress,
   defaultNodeAgentsNamespace,
   fileKey,
@@ -68,7 +69,7 @@ export interface KubernetesPlatformArgs {
 export class KubernetesPlatform extends pulumi.ComponentResource implements Platform {
   public readonly kind = "kubernetes" as const;
   // The kubelet embeds cAdvisor, so no privileged cAdvisor pod; a cluster has state worth exporting.
-  public readonly capabilities: PlatformCapabilities = { containerMetrics: "kubelet", clusterState: true };
+  public readonly capabilities: PlatformCapabilities = { containerMetrics: "kubelet", clusterState: true, scheduledJobs: "native" };
   /** The namespace every workload but the node agents runs in. */
   public readonly namespace: string;
   /** The namespace's name, resolved once it exists: objects placed in it wait for it. */
@@ -207,6 +208,25 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     // Workloads keep a fixed name: a StatefulSet's claims are named after it (data-prometheus-0),
     // so a replaced StatefulSet finds its data again; with a random suffix it would start empty.
     let workload: pulumi.CustomResource;
+    if (workloadKind(spec) === "CronJob") {
+      // A job runs to completion: no Service, no probes, and a pod that restarts nothing on success.
+      // A job's own volume (a backup destination) is a claim of its own, named like a StatefulSet's
+      // first claim (`data-<name>`): every run mounts the same data.
+      let jobTemplate = template;
+      if (spec.volume) {
+        const [claim] = volumeClaimTemplates(spec, this.storageClass);
+        const claimName = `data-${spec.name}`;
+        new k8s.core.v1.PersistentVolumeClaim(`${base}-data`, { metadata: metadata(claimName), spec: claim.spec }, opts);
+        const podSpec = template.spec as k8s.types.input.core.v1.PodSpec;
+        jobTemplate = { ...template, spec: { ...podSpec, volumes: [...((podSpec.volumes as k8s.types.input.core.v1.Volume[]) ?? []), { name: "data", persistentVolumeClaim: { claimName } }] } };
+      }
+      // Nothing connects to a job: the namespace's default-deny covers it, no allow is added.
+      const job = new k8s.batch.v1.CronJob(base, { metadata: metadata(spec.name), spec: cronJobSpec(spec, jobTemplate) }, opts);
+      const none = (portName: string): never => {
+        throw new Error(`workload "${spec.name}" is a CronJob: it has no port "${portName}" to reach`);
+      };
+      return { address: none, scrapeEndpoint: none, publicUrl: none, resources: [job] };
+    }
     switch (workloadKind(spec)) {
       case "DaemonSet":
         workload = new k8s.apps.v1.DaemonSet(base, { metadata: metadata(spec.name), spec: { selector, template } }, opts);
@@ -224,11 +244,13 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         break;
       }
       case "Deployment":
+      default:
         workload = new k8s.apps.v1.Deployment(base, { metadata: metadata(spec.name), spec: { replicas, selector, template } }, opts);
         break;
     }
-    const service = new k8s.core.v1.Service(base, { metadata: metadata(spec.name), spec: serviceSpec(spec) }, opts);
-    if (this.networkPolicies) {
+    // A workload without ports (a queue worker) gets no Service and no allow: nothing connects to it.
+    const service = spec.ports.length > 0 ? new k8s.core.v1.Service(base, { metadata: metadata(spec.name), spec: serviceSpec(spec) }, opts) : undefined;
+    if (this.networkPolicies && service) {
       new k8s.networking.v1.NetworkPolicy(`${base}-ingress`, { metadata: metadata(`${spec.name}-ingress`), spec: workloadNetworkPolicy(spec, [this.namespace, this.nodeAgentsNamespace]) }, opts);
     }
 
@@ -249,7 +271,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         portOf(portName);
         return undefined;
       },
-      resources: [workload, service],
+      resources: service ? [workload, service] : [workload],
     };
   }
 
@@ -260,6 +282,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
   discovery(_parent: pulumi.Resource): DiscoverySpec {
     return { kind: "kubernetes" };
   }
+  urlOf(spec: WorkloadSpec, portName: string): string {
+    const port = spec.ports.find((p) => p.name === portName);
+    if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
+    return `http://${spec.name}.${this.namespaceOf(spec)}.svc:${port.port}`;
+  }
+
   /** Each StatefulSet pod's own DNS name under the governing headless Service. */
   peerAddresses(spec: WorkloadSpec, portName: string): string[] {
     const port = spec.ports.find((p) => p.name === portName);

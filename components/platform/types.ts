@@ -12,8 +12,26 @@ export interface WorkloadSpec {
   component: string;
   /** Image pinned to an exact version; always a value from `components/shared/versions.ts`. */
   image: string;
+  /** Replaces the image's entrypoint (a shell for a script of our own). Default: the image's. */
+  entrypoint?: string[];
   /** Arguments passed to the image's entrypoint. */
   args?: string[];
+  /**
+   * Paths the process must write besides `/tmp` and its volume (a socket directory): an emptyDir on
+   * Kubernetes, a tmpfs on Docker, so the root filesystem can stay read-only.
+   */
+  writablePaths?: string[];
+  /**
+   * Data volumes of other stateful workloads of the stack this one mounts (a backup job). On
+   * Kubernetes the pod is scheduled beside the owner's first replica (a ReadWriteOnce claim is
+   * attached to one node) and mounts its claim; on Docker it mounts the named volume.
+   */
+  volumeMounts?: { workload: string; mountPath: string; subPath?: string; readOnly: boolean }[];
+  /**
+   * Run to completion on a cron schedule (mode `scheduled`): a CronJob on platforms whose
+   * `capabilities.scheduledJobs` is `native`. Components check the capability first.
+   */
+  schedule?: string;
   /** Config files placed read-only in the container. */
   files?: ConfigFile[];
   /** Ports the workload listens on. The first `http` port is the one probes and scrapes default to. */
@@ -36,7 +54,7 @@ export interface WorkloadSpec {
   /** Numeric user and group the process runs as; never root unless `host.runAsRoot` says why. */
   user: { uid: number; gid: number };
   /** How the workload is scheduled: one per node for host agents, otherwise a replicated set. */
-  mode?: "service" | "per-node";
+  mode?: "service" | "per-node" | "scheduled";
   /** Replicas for `service` mode (default 1). Stateful replicas each get their own volume. */
   replicas?: number;
   /** Access to the host this workload genuinely needs, each a documented exception to the hardening. */
@@ -98,6 +116,11 @@ export interface VolumeSpec {
 export type ProbeSpec = (
   | { http: { path: string; port: number }; initialDelaySeconds?: number }
   | { tcp: { port: number }; initialDelaySeconds?: number }
+  /**
+   * A process with nothing to probe (a queue worker listens on no port): its health is that it
+   * runs; the platform restarts it when it exits. The string says why, and what watches it instead.
+   */
+  | { process: string; initialDelaySeconds?: number }
 ) & {
   /**
    * Why a Docker healthcheck cannot run in this image (it is `FROM scratch`: no shell, no HTTP
@@ -180,6 +203,12 @@ export interface PlatformCapabilities {
   containerMetrics: "cadvisor" | "kubelet";
   /** The platform is a cluster whose object state is worth exporting (kube-state-metrics). */
   clusterState: boolean;
+  /**
+   * How a job runs on a schedule: `native` = the platform's own scheduler (a Kubernetes CronJob,
+   * `mode: scheduled`); `loop` = a long-running container of the component's that wakes each
+   * minute (Docker has no scheduler).
+   */
+  scheduledJobs: "native" | "loop";
 }
 
 /** A platform places workloads. Implemented by `DockerPlatform` and `KubernetesPlatform`. */
@@ -195,4 +224,10 @@ export interface Platform {
    * replicas that must find each other (Alertmanager's gossip cluster). Pure.
    */
   peerAddresses(spec: WorkloadSpec, portName: string): string[];
+  /**
+   * The URL a user reaches a port of a workload at, known before it is deployed (for an app that
+   * must be told its own URL, such as GlitchTip's DSNs): the published port on Docker, the
+   * Service's in-cluster name on Kubernetes. Pure.
+   */
+  urlOf(spec: WorkloadSpec, portName: string): string;
 }

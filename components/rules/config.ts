@@ -1,3 +1,4 @@
+import { staleAfterSeconds } from "../backups/config";
 import * as yaml from "js-yaml";
 import { z } from "zod";
 import { CUSTOM_RULES_FILE, CustomRule, renderCustomRules } from "./custom-rules";
@@ -157,7 +158,10 @@ export function deployedPartsOf(config: StackConfig): DeployedParts {
     },
     alertmanager: config.alertmanager.enabled,
     alertmanagerClustered: config.alertmanager.enabled && config.alertmanager.replicas > 1,
-    logs: config.logs.enabled,
+    logs: config.logs.enabled && config.logs.backend === "loki",
+    opensearch: config.logs.enabled && config.logs.backend === "opensearch",
+    errorTracking: config.errorTracking.enabled,
+    ...(config.backups.enabled ? { backups: { staleAfterSeconds: staleAfterSeconds(config.backups.schedule) } } : {}),
     tracing: config.tracing.enabled ? config.tracing.backend : undefined,
     grafana: config.grafana.enabled && config.grafana.mode === "deploy",
     // PrometheusStack scrapes each kubelet's /metrics on Kubernetes (kubelet_volume_stats_* kept).

@@ -15,6 +15,7 @@ import { blackboxGroup, postgresGroup, redisGroup } from "./data-service-rules";
 import { kubernetesControlPlaneGroup, kubernetesGroup, kubernetesStorageGroup } from "./kubernetes-rules";
 import { alloyGroup, grafanaGroup, lokiGroup } from "./logs-rules";
 import { jaegerGroup, otelCollectorGroup, tempoGroup } from "./tracing-rules";
+import { backupsGroup, errorTrackingGroup, opensearchGroup } from "./stack-services-rules";
 import { isAlert, RuleGroup, RuleThresholds } from "./rule-types";
 
 export * from "./rule-types";
@@ -199,8 +200,14 @@ export interface DeployedParts {
   readonly alertmanager: boolean;
   /** More than one Alertmanager replica: only a gossip cluster exports its members. */
   readonly alertmanagerClustered: boolean;
-  /** Loki and Alloy. */
+  /** Loki and Alloy (`logs.backend: loki`). */
   readonly logs: boolean;
+  /** OpenSearch and its log agent (`logs.backend: opensearch`). Absent: false. */
+  readonly opensearch?: boolean;
+  /** GlitchTip (`errorTracking.enabled`). Absent: false. */
+  readonly errorTracking?: boolean;
+  /** Scheduled backups (`backups.enabled`): how old the last success may get before BackupTooOld. Absent: off. */
+  readonly backups?: { readonly staleAfterSeconds: number };
   /** The trace backend behind the collector; undefined when tracing is off. */
   readonly tracing?: "jaeger" | "tempo";
   /** A Grafana deployed (and scraped) by the stack; an existing Grafana is not scraped. */
@@ -231,6 +238,9 @@ const GROUPS: readonly { build: (t: RuleThresholds, parts?: DeployedParts) => Ru
   { build: lokiGroup, when: (p) => p.logs },
   { build: alloyGroup, when: (p) => p.logs },
   { build: grafanaGroup, when: (p) => p.grafana },
+  { build: opensearchGroup, when: (p) => p.opensearch === true },
+  { build: errorTrackingGroup, when: (p) => p.errorTracking === true },
+  { build: backupsGroup, when: (p) => p.backups !== undefined },
   { build: kubernetesGroup, when: (p) => p.platform === "kubernetes" && p.exporters.kubeStateMetrics },
   { build: kubernetesStorageGroup, when: (p) => p.platform === "kubernetes" && p.kubeletMetrics },
   // Only where the stack scrapes the control plane: a managed cluster gets no alert about what it cannot see.

@@ -41,6 +41,17 @@ export const images = {
   jaeger: "docker.io/jaegertracing/jaeger:2.13.0",
   tempo: "docker.io/grafana/tempo:2.10.0",
   grafana: "docker.io/grafana/grafana:12.4.10",
+  // Logs, the OpenSearch backend (`logs.backend: opensearch`). 3.4.0, not the newest 3.x: it is the
+  // newest release whose security plugin Maven Central serves beside its server jars, so the tests
+  // run a real node of exactly this release with exactly this security plugin. Dashboards must match.
+  opensearch: "docker.io/opensearchproject/opensearch:3.4.0",
+  opensearchDashboards: "docker.io/opensearchproject/opensearch-dashboards:3.4.0",
+  // Error tracking (GlitchTip, MIT): 6.x is the last major with separate web and worker processes.
+  glitchtip: "docker.io/glitchtip/glitchtip:6.1.6",
+  glitchtipPostgres: "docker.io/library/postgres:17.7-alpine",
+  glitchtipValkey: "docker.io/valkey/valkey:8.1.4-alpine",
+  // Backups: rclone (MIT) copies to a volume or any S3 store; its alpine base has sh, wget and tar.
+  rclone: "docker.io/rclone/rclone:1.76.0",
 } as const;
 
 export type ImageName = keyof typeof images;

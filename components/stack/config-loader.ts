@@ -6,6 +6,8 @@ import { reservedJobNames } from "../metrics/job-names";
 import { serviceSchema, ServiceSpec } from "../services/service-spec";
 import { grafanaHostPortClaims, grafanaIssues } from "../grafana/config";
 import { logsIssues } from "../logs/config";
+import { errorTrackingIssues } from "../errortracking/config";
+import { backupsIssues } from "../backups/config";
 import { quantityValue } from "../shared/config-primitives";
 import { shortestFor } from "../rules/config";
 import { hostPortClaims, tracingIssues } from "../tracing/config";
@@ -41,6 +43,20 @@ export interface StackSecrets {
   grafanaAdminPassword?: pulumi.Input<string>;
   /** A service-account token of an existing Grafana (`grafana.mode: existing`). */
   grafanaToken?: pulumi.Input<string>;
+  /** GlitchTip's Django SECRET_KEY; required when `errorTracking.enabled`. */
+  glitchtipSecretKey?: pulumi.Input<string>;
+  /** GlitchTip's admin password; generated when absent. */
+  glitchtipAdminPassword?: pulumi.Input<string>;
+  /** Your PostgreSQL for GlitchTip, when `errorTracking.database.bundled` is false. */
+  glitchtipDatabaseUrl?: pulumi.Input<string>;
+  /** Your Valkey or Redis for GlitchTip, when `errorTracking.valkey.bundled` is false. */
+  glitchtipValkeyUrl?: pulumi.Input<string>;
+  /** SMTP for GlitchTip's emails. Default: the worker's log. */
+  glitchtipEmailUrl?: pulumi.Input<string>;
+  /** The backup bucket's access key id, when `backups.destination.type` is `s3`. */
+  backupS3AccessKeyId?: pulumi.Input<string>;
+  /** The backup bucket's secret access key, when `backups.destination.type` is `s3`. */
+  backupS3SecretAccessKey?: pulumi.Input<string>;
 }
 
 /** Which secrets a stack was given, known at preview without reading a secret value. */
@@ -126,12 +142,14 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
     if (cfg.alertmanager.enabled && cfg.alertmanager.replicas === 1) claim(["alertmanager", "hostPort"], cfg.alertmanager.hostPort);
     for (const [path, port] of hostPortClaims(cfg.logs, cfg.tracing)) claim(path, port);
     for (const [path, port] of grafanaHostPortClaims(cfg.grafana)) claim(path, port);
+    if (cfg.errorTracking.enabled) claim(["errorTracking", "hostPort"], cfg.errorTracking.hostPort);
     for (const [name, exporter] of Object.entries(cfg.exporters)) {
       if (exporter.enabled) claim(["exporters", name, "hostPort"], exporter.hostPort);
     }
   }
 
   issues.push(...logsIssues(cfg.logs, secrets), ...tracingIssues(cfg.tracing), ...grafanaIssues(cfg.grafana, cfg.platform, secrets));
+  issues.push(...errorTrackingIssues(cfg.errorTracking, secrets), ...backupsIssues(cfg.backups, secrets), ...partIssues(cfg));
   if (cfg.alertmanager.enabled && cfg.alertmanager.replicas > 1) issues.push(...clusterIntervalIssues(cfg));
   if (cfg.platform === "docker") issues.push(...dockerMemoryIssues(cfg));
   issues.push(...evaluationIntervalIssues(cfg));
@@ -149,6 +167,34 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
     }
   }
   return issues;
+}
+
+/**
+ * What the error tracker and the backups need of the rest of the stack: the blackbox exporter that
+ * probes GlitchTip, and the parts the backups copy, deployed (a target whose part is off would
+ * back up nothing, every run, without a word).
+ */
+function partIssues(cfg: StackConfig): [(string | number)[], string][] {
+  const issues: [(string | number)[], string][] = [];
+  if (cfg.errorTracking.enabled && !cfg.exporters.blackbox.enabled) {
+    issues.push([["errorTracking", "enabled"], "needs exporters.blackbox.enabled: GlitchTip's health page is probed through the blackbox exporter (GlitchTipDown); enable it or turn errorTracking off"]);
+  }
+  const b = cfg.backups;
+  if (!b.enabled) return issues;
+  if (b.targets.grafana && !(cfg.grafana.enabled && cfg.grafana.mode === "deploy")) {
+    issues.push([["backups", "targets", "grafana"], "is true, but the stack deploys no Grafana (grafana.enabled false or grafana.mode existing): set backups.targets.grafana to false, and back up an existing Grafana where it runs"]);
+  }
+  if (b.targets.alertmanager && !cfg.alertmanager.enabled) {
+    issues.push([["backups", "targets", "alertmanager"], "is true, but alertmanager.enabled is false: set backups.targets.alertmanager to false"]);
+  }
+  if (b.targets.prometheus && cfg.platform === "docker" && !isLoopback(cfg.docker.bindAddress)) {
+    issues.push([["backups", "targets", "prometheus"], `enables Prometheus' admin API (snapshots, series deletion), and docker.bindAddress ${cfg.docker.bindAddress} publishes Prometheus' port beyond this host: bind to 127.0.0.1, or set backups.targets.prometheus to false`]);
+  }
+  return issues;
+}
+
+function isLoopback(address: string): boolean {
+  return address === "::1" || /^127\./.test(address);
 }
 
 /**
@@ -214,9 +260,19 @@ function dockerWorkloadResources(cfg: StackConfig): [(string | number)[], { requ
     if (exporter.enabled && exporter.resources) out.push([["exporters", name, "resources"], exporter.resources]);
   }
   if (cfg.alertmanager.enabled) out.push([["alertmanager", "resources"], cfg.alertmanager.resources]);
-  if (cfg.logs.enabled) out.push([["logs", "resources"], cfg.logs.resources], [["logs", "alloy", "resources"], cfg.logs.alloy.resources]);
+  if (cfg.logs.enabled && cfg.logs.backend === "opensearch") {
+    out.push([["logs", "opensearch", "resources"], cfg.logs.opensearch.resources], [["logs", "opensearch", "agent", "resources"], cfg.logs.opensearch.agent.resources]);
+    if (cfg.logs.opensearch.dashboards.enabled) out.push([["logs", "opensearch", "dashboards", "resources"], cfg.logs.opensearch.dashboards.resources]);
+  } else if (cfg.logs.enabled) out.push([["logs", "resources"], cfg.logs.resources], [["logs", "alloy", "resources"], cfg.logs.alloy.resources]);
   if (cfg.tracing.enabled) out.push([["tracing", "resources", "collector"], cfg.tracing.resources.collector], [["tracing", "resources", "backend"], cfg.tracing.resources.backend]);
   if (cfg.grafana.enabled && cfg.grafana.mode === "deploy") out.push([["grafana", "resources"], cfg.grafana.resources]);
+  const et = cfg.errorTracking;
+  if (et.enabled) {
+    out.push([["errorTracking", "resources", "web"], et.resources.web], [["errorTracking", "resources", "worker"], et.resources.worker]);
+    if (et.database.bundled) out.push([["errorTracking", "database", "resources"], et.database.resources]);
+    if (et.valkey.bundled) out.push([["errorTracking", "valkey", "resources"], et.valkey.resources]);
+  }
+  if (cfg.backups.enabled) out.push([["backups", "resources"], cfg.backups.resources]);
   return out;
 }
 
@@ -281,6 +337,13 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
     lokiS3SecretAccessKey: config.getSecret(secretKeys.lokiS3SecretAccessKey),
     grafanaAdminPassword: config.getSecret(secretKeys.grafanaAdminPassword),
     grafanaToken: config.getSecret(secretKeys.grafanaToken),
+    glitchtipSecretKey: config.getSecret(secretKeys.glitchtipSecretKey),
+    glitchtipAdminPassword: config.getSecret(secretKeys.glitchtipAdminPassword),
+    glitchtipDatabaseUrl: config.getSecret(secretKeys.glitchtipDatabaseUrl),
+    glitchtipValkeyUrl: config.getSecret(secretKeys.glitchtipValkeyUrl),
+    glitchtipEmailUrl: config.getSecret(secretKeys.glitchtipEmailUrl),
+    backupS3AccessKeyId: config.getSecret(secretKeys.backupS3AccessKeyId),
+    backupS3SecretAccessKey: config.getSecret(secretKeys.backupS3SecretAccessKey),
   };
   // Only the key names are read in plain, to say at preview which credential is missing; each
   // value stays a secret Output.

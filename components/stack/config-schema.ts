@@ -3,6 +3,8 @@ import { z } from "zod";
 import { alertingSchema } from "../alerting/config";
 import { grafanaSchema, grafanaSecretKeys } from "../grafana/config";
 import { logsSchema, logsSecretKeys } from "../logs/config";
+import { errorTrackingSchema, errorTrackingSecretKeys } from "../errortracking/config";
+import { backupsSchema, backupSecretKeys } from "../backups/config";
 import { tracingSchema } from "../tracing/config";
 import { rulesSchema } from "../rules/config";
 import { serviceSchema } from "../services/service-spec";
@@ -107,6 +109,18 @@ export const stackConfigSchema = strictObject({
       tempo: pinnedImage("tempo").optional(),
       /** The whole `grafana` image reference, pinned. Default: components/shared/versions.ts `images.grafana`. */
       grafana: pinnedImage("grafana").optional(),
+      /** The whole `opensearch` image reference, pinned. Default: components/shared/versions.ts `images.opensearch`. */
+      opensearch: pinnedImage("opensearch").optional(),
+      /** The whole `opensearchDashboards` image reference, pinned. Default: components/shared/versions.ts `images.opensearchDashboards`. */
+      opensearchDashboards: pinnedImage("opensearchDashboards").optional(),
+      /** The whole `glitchtip` image reference, pinned. Default: components/shared/versions.ts `images.glitchtip`. */
+      glitchtip: pinnedImage("glitchtip").optional(),
+      /** The whole `glitchtipPostgres` image reference, pinned. Default: components/shared/versions.ts `images.glitchtipPostgres`. */
+      glitchtipPostgres: pinnedImage("glitchtipPostgres").optional(),
+      /** The whole `glitchtipValkey` image reference, pinned. Default: components/shared/versions.ts `images.glitchtipValkey`. */
+      glitchtipValkey: pinnedImage("glitchtipValkey").optional(),
+      /** The whole `rclone` image reference, pinned. Default: components/shared/versions.ts `images.rclone`. */
+      rclone: pinnedImage("rclone").optional(),
     }).default({}),
   }).default({}),
 
@@ -236,6 +250,12 @@ export const stackConfigSchema = strictObject({
   /** Grafana, deployed or existing: datasources, folders, dashboards, contact points (components/grafana/config.ts). */
   grafana: grafanaSchema.default({}),
 
+  /** GlitchTip, the Sentry-compatible error tracker, with its PostgreSQL and Valkey (components/errortracking/config.ts). */
+  errorTracking: errorTrackingSchema.default({}),
+
+  /** Scheduled backups of Prometheus, Grafana and Alertmanager to a volume or S3 (components/backups/config.ts). */
+  backups: backupsSchema.default({}),
+
   /** Services to monitor: scrape job, SLO alerts routed to the team, RED dashboard (as `monitorService`). */
   services: z.array(serviceSchema).default([]),
 
@@ -275,6 +295,8 @@ export const secretKeys = {
   alertingSecrets: "alertingSecrets",
   ...logsSecretKeys,
   ...grafanaSecretKeys,
+  ...errorTrackingSecretKeys,
+  ...backupSecretKeys,
 } as const;
 
 export const defaults = { resources: resourceDefaults };

@@ -17,6 +17,8 @@ import { renderServiceRules, SERVICE_RULES_FILE } from "../rules/monitored-servi
 import { TracingStack } from "../tracing/tracing-stack";
 import { validateStack } from "./validate-stack";
 import { withoutDebugStackTraces } from "../platform/stack-traces";
+import { ErrorTracking } from "../errortracking/error-tracking";
+import { Backups } from "../backups/backups";
 
 export interface ObservabilityStackArgs {
   /**
@@ -42,9 +44,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   public readonly logs?: LokiStack;
   public readonly tracing?: TracingStack;
   public readonly grafana?: GrafanaStack;
+  public readonly errorTracking?: ErrorTracking;
+  public readonly backups?: Backups;
   /** Every URL a user opens, by name. */
   public readonly urls: pulumi.Output<Record<string, string>>;
-  /** Where applications send telemetry: OTLP (gRPC, HTTP) and the Loki push API. */
+  /** Where applications send telemetry: OTLP (gRPC, HTTP), the Loki push API, and the Sentry DSN's shape for GlitchTip. */
   public readonly endpoints: Record<string, string>;
   /** The services monitored so far (config `services` and `monitorService`). */
   public readonly services: ServiceSpec[] = [];
@@ -137,9 +141,27 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       this.endpoints.otlpHttp = this.tracing.otlpHttpEndpoint;
     }
 
+    if (config.errorTracking.enabled) {
+      this.errorTracking = withoutDebugStackTraces(() => new ErrorTracking(`${name}-error-tracking`, {
+        platform: this.platform,
+        errorTracking: config.errorTracking,
+        secretKey: secrets.glitchtipSecretKey!,
+        adminPassword: secrets.glitchtipAdminPassword,
+        databaseUrl: secrets.glitchtipDatabaseUrl,
+        valkeyUrl: secrets.glitchtipValkeyUrl,
+        emailUrl: secrets.glitchtipEmailUrl,
+      }, { parent: this }));
+      urls.glitchtip = this.errorTracking.url;
+      this.endpoints.sentryDsn = this.errorTracking.dsnTemplate;
+    }
+
+    // A Prometheus snapshot is taken through the admin API: on for the backups (config-loader
+    // refuses it on Docker when Prometheus' port is published beyond loopback).
+    const backupPrometheus = config.backups.enabled && config.backups.targets.prometheus;
     this.prometheus = withoutDebugStackTraces(() => new PrometheusStack(`${name}-prometheus`, {
       platform: this.platform,
-      prometheus: config.prometheus,
+      prometheus: backupPrometheus ? { ...config.prometheus, enableAdminApi: true } : config.prometheus,
+      probes: this.errorTracking?.probes,
       exporters: config.exporters,
       scrapeTargets: config.scrapeTargets,
       postgresDsn: secrets.postgresDsn,
@@ -175,7 +197,19 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       }, { parent: this }));
       urls.grafana = this.grafana.url;
     }
-    resolveGrafanaJobs(this.grafana?.scrapeJobs ?? []);
+    if (config.backups.enabled) {
+      this.backups = withoutDebugStackTraces(() => new Backups(`${name}-backups`, {
+        platform: this.platform,
+        backups: config.backups,
+        prometheusUrl: `http://${this.prometheus.address}`,
+        alertmanagerUrl: this.alerting ? `http://${this.alerting.address}` : undefined,
+        s3Credentials: secrets.backupS3AccessKeyId !== undefined && secrets.backupS3SecretAccessKey !== undefined
+          ? { accessKeyId: secrets.backupS3AccessKeyId, secretAccessKey: secrets.backupS3SecretAccessKey }
+          : undefined,
+      }, { parent: this }));
+    }
+    // Grafana's and the backup schedulers' jobs join Prometheus' config late (both are built after it).
+    resolveGrafanaJobs([...(this.grafana?.scrapeJobs ?? []), ...(this.backups?.scrapeJobs ?? [])]);
     // The services' dashboards too are pushed when the stack is sealed, all at once (see addDashboardsLater).
     this.grafana?.addDashboardsLater(servicesDone.then((list) => list.map((s) => serviceDashboard(s.name))));
 
@@ -217,6 +251,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       ...(this.logs?.workloads ?? []),
       ...(this.tracing?.workloads ?? []),
       ...(this.grafana?.workloads ?? []),
+      ...(this.errorTracking?.workloads ?? []),
+      ...(this.backups?.workloads ?? []),
     ];
   }
 }

@@ -111,7 +111,7 @@ const LATER: ConfigFile["content"] = Promise.resolve("");
  */
 function configMapIssues(config: StackConfig, ruleFiles: Record<string, string>, namespace: string): string[] {
   const issues: string[] = [];
-  const prometheus = prometheusSpec(config.prometheus, { containerMetrics: "kubelet", clusterState: true }, LATER, { ...ruleFiles, [SERVICE_RULES_FILE]: LATER }, true);
+  const prometheus = prometheusSpec(config.prometheus, { containerMetrics: "kubelet", clusterState: true, scheduledJobs: "native" }, LATER, { ...ruleFiles, [SERVICE_RULES_FILE]: LATER }, true);
   const rules = oversizedConfigMap(prometheus);
   if (rules) {
     const custom = rules.sizes.find((f) => f.path.endsWith(`/rules/${CUSTOM_RULES_FILE}`));

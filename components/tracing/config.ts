@@ -70,9 +70,15 @@ export const queryPorts: Record<TracingBackend, number> = { jaeger: 16686, tempo
  * Host ports the logs and tracing parts publish on Docker, with their config paths, for the
  * loader's "two services cannot publish one host port" check.
  */
-export function hostPortClaims(logs: { enabled: boolean; hostPort: number; alloy: { hostPort?: number } }, tracing: TracingConfig): [(string | number)[], number][] {
+export function hostPortClaims(
+  logs: { enabled: boolean; backend?: string; hostPort: number; alloy: { hostPort?: number }; opensearch?: { hostPort: number; dashboards: { enabled: boolean; hostPort: number } } },
+  tracing: TracingConfig,
+): [(string | number)[], number][] {
   const claims: [(string | number)[], number | undefined][] = [];
-  if (logs.enabled) claims.push([["logs", "hostPort"], logs.hostPort], [["logs", "alloy", "hostPort"], logs.alloy.hostPort]);
+  if (logs.enabled && logs.backend === "opensearch" && logs.opensearch) {
+    claims.push([["logs", "opensearch", "hostPort"], logs.opensearch.hostPort]);
+    if (logs.opensearch.dashboards.enabled) claims.push([["logs", "opensearch", "dashboards", "hostPort"], logs.opensearch.dashboards.hostPort]);
+  } else if (logs.enabled) claims.push([["logs", "hostPort"], logs.hostPort], [["logs", "alloy", "hostPort"], logs.alloy.hostPort]);
   if (tracing.enabled) {
     claims.push(
       [["tracing", "hostPorts", "otlpGrpc"], tracing.hostPorts.otlpGrpc],
