@@ -13,3 +13,5 @@ export const endpoints = stack.endpoints;
 export const prometheusUrl = stack.prometheus.url;
 /** Grafana's admin password (a secret: `pulumi stack output grafanaAdminPassword --show-secrets`). */
 export const grafanaAdminPassword = stack.grafana?.adminPassword;
+export const opensearchAdminPassword = stack.opensearch?.adminPassword;
+export const glitchtipAdminPassword = stack.errorTracking?.adminPassword;

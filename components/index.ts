@@ -1,6 +1,7 @@
 /**
  * pulumi-observability as a library: the whole observability stack (`ObservabilityStack`), or its
- * parts (`PrometheusStack`, `AlertRouting`, `LokiStack`, `TracingStack`, `GrafanaStack`) on a
+ * parts (`PrometheusStack`, `AlertRouting`, `LokiStack` or `OpenSearchStack`, `TracingStack`,
+ * `GrafanaStack`, `ErrorTracking`, `Backups`) on a
  * platform you construct yourself (`DockerPlatform`, `KubernetesPlatform`).
  *
  * ```ts
@@ -31,6 +32,12 @@ export { TracingStack } from "./tracing/tracing-stack";
 export type { TracingStackArgs } from "./tracing/tracing-stack";
 export { GrafanaStack } from "./grafana/grafana-stack";
 export type { GrafanaStackArgs } from "./grafana/grafana-stack";
+export { OpenSearchStack } from "./logs/opensearch-stack";
+export type { OpenSearchStackArgs } from "./logs/opensearch-stack";
+export { ErrorTracking } from "./errortracking/error-tracking";
+export type { ErrorTrackingArgs } from "./errortracking/error-tracking";
+export { Backups } from "./backups/backups";
+export type { BackupsArgs } from "./backups/backups";
 
 // Platforms
 export { DockerPlatform } from "./platform/docker";
@@ -63,6 +70,10 @@ export type { LogsConfig } from "./logs/config";
 export { tracingSchema } from "./tracing/config";
 export type { TracingConfig } from "./tracing/config";
 export { rulesSchema } from "./rules/config";
+export { errorTrackingSchema } from "./errortracking/config";
+export type { ErrorTrackingConfig } from "./errortracking/config";
+export { backupsSchema } from "./backups/config";
+export type { BackupsConfig } from "./backups/config";
 export type { RulesConfig } from "./rules/config";
 export { jobNames } from "./metrics/job-names";
 
@@ -79,6 +90,9 @@ export { renderAlloyConfig } from "./logs/alloy-config";
 export { renderCollectorConfig } from "./tracing/collector-config";
 export { renderJaegerConfig } from "./tracing/jaeger-config";
 export { renderTempoConfig } from "./tracing/tempo-config";
+export { renderOpenSearchYml, renderSecurityFiles, renderIsmPolicy, renderIndexTemplate, renderDashboardsYml } from "./logs/opensearch-config";
+export { renderLogAgentConfig } from "./logs/log-agent-config";
+export { renderBackupScript, renderRcloneConfig, renderSchedulerScript } from "./backups/backup-script";
 
 // Pinned images
 export { images } from "./shared/versions";

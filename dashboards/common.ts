@@ -32,6 +32,7 @@ export const DATASOURCE_UIDS = {
   loki: "loki",
   traces: "traces",
   alertmanager: "alertmanager",
+  opensearch: "opensearch",
 } as const;
 
 export type DatasourceKind = keyof typeof DATASOURCE_UIDS;
@@ -46,6 +47,7 @@ export const datasources = {
   // No type: the traces datasource is Tempo or Jaeger depending on config; Grafana resolves the uid.
   traces: { uid: DATASOURCE_UIDS.traces },
   alertmanager: { uid: DATASOURCE_UIDS.alertmanager, type: "alertmanager" },
+  opensearch: { uid: DATASOURCE_UIDS.opensearch, type: "grafana-opensearch-datasource" },
 } satisfies Record<DatasourceKind, common.DataSourceRef>;
 
 /** Grafana folder of each area; the GrafanaStack creates one folder per value. */

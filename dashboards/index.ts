@@ -13,6 +13,7 @@ import { postgres } from "./postgres";
 import { probes } from "./probes";
 import { redis } from "./redis";
 import { stackHealth, stackHealthDashboard } from "./stack-health";
+import { backups, errorTracking, opensearchLogs } from "./stack-services";
 import { TracesBackend, tracesDashboard } from "./traces";
 import { checkDatasources } from "./validate";
 
@@ -31,7 +32,7 @@ export interface RegistryOptions {
  * uids a user's dashboard may not take, the docs' table). What a stack pushes is `deployedDashboards`.
  */
 export function allDashboards(opts: RegistryOptions = {}): Dashboard[] {
-  const list = [host, containers, probes, http, postgres, redis, logs, tracesDashboard(opts.tracesBackend ?? "tempo"), alerts, stackHealth];
+  const list = [host, containers, probes, http, postgres, redis, logs, opensearchLogs, tracesDashboard(opts.tracesBackend ?? "tempo"), errorTracking, backups, alerts, stackHealth];
   return opts.includeExamples ?? true ? [...list, business] : list;
 }
 
@@ -39,7 +40,7 @@ export function allDashboards(opts: RegistryOptions = {}): Dashboard[] {
 interface CatalogueEntry {
   uid: string;
   dashboard: (parts: DeployedParts) => Dashboard;
-  needs?: { /** The config switch, for messages. */ part: string; deployed: (parts: DeployedParts) => boolean };
+  needs?: { /** The config switch, for messages. */ part: string; deployed: (parts: DeployedParts) => boolean; /** Why it is left out, when not `<part> is false`. */ off?: string };
 }
 
 /**
@@ -56,8 +57,11 @@ const CATALOGUE: readonly CatalogueEntry[] = [
   { uid: http.uid, dashboard: () => http },
   { uid: postgres.uid, dashboard: () => postgres, needs: { part: "exporters.postgres.enabled", deployed: (p) => p.exporters.postgres } },
   { uid: redis.uid, dashboard: () => redis, needs: { part: "exporters.redis.enabled", deployed: (p) => p.exporters.redis } },
-  { uid: logs.uid, dashboard: () => logs, needs: { part: "logs.enabled", deployed: (p) => p.logs } },
+  { uid: logs.uid, dashboard: () => logs, needs: { part: "logs.enabled", deployed: (p) => p.logs, off: "logs.enabled is false, or logs.backend is not loki" } },
+  { uid: opensearchLogs.uid, dashboard: () => opensearchLogs, needs: { part: "logs.backend", deployed: (p) => p.opensearch === true, off: "logs.backend is not opensearch (or logs.enabled is false)" } },
   { uid: "obs-traces", dashboard: (p) => tracesDashboard(p.tracing ?? "tempo"), needs: { part: "tracing.enabled", deployed: (p) => p.tracing !== undefined } },
+  { uid: errorTracking.uid, dashboard: () => errorTracking, needs: { part: "errorTracking.enabled", deployed: (p) => p.errorTracking === true } },
+  { uid: backups.uid, dashboard: () => backups, needs: { part: "backups.enabled", deployed: (p) => p.backups !== undefined } },
   { uid: alerts.uid, dashboard: (p) => alertsDashboard(p) },
   { uid: stackHealth.uid, dashboard: (p) => stackHealthDashboard(p) },
 ];
@@ -77,7 +81,7 @@ export interface DeployedDashboards {
 export function deployedDashboards(parts: DeployedParts, opts: { includeExamples?: boolean } = {}): DeployedDashboards {
   const out: DeployedDashboards = { dashboards: [], left: [] };
   for (const entry of CATALOGUE) {
-    if (entry.needs && !entry.needs.deployed(parts)) out.left.push({ uid: entry.uid, reason: `${entry.needs.part} is false` });
+    if (entry.needs && !entry.needs.deployed(parts)) out.left.push({ uid: entry.uid, reason: entry.needs.off ?? `${entry.needs.part} is false` });
     else out.dashboards.push(entry.dashboard(parts));
   }
   if (opts.includeExamples ?? false) out.dashboards.push(business);

@@ -89,7 +89,7 @@ describe("loadUserDashboards", () => {
     const json = good("ds", { panels: [{ type: "timeseries", title: "Latency", datasource: { type: "prometheus", uid: "PBFA97CFB590B2093" }, targets: [] }] });
     const dir = folder({ "ds.json": json });
     expect(problems(dir)).toEqual([
-      `${path.join(dir, "ds.json")}: panel "Latency" uses datasource uid "PBFA97CFB590B2093", which the stack does not have (valid uids: alertmanager, loki, prometheus, traces)`,
+      `${path.join(dir, "ds.json")}: panel "Latency" uses datasource uid "PBFA97CFB590B2093", which the stack does not have (valid uids: alertmanager, loki, opensearch, prometheus, traces)`,
     ]);
   });
 

@@ -108,7 +108,7 @@ describe("checkQueries", () => {
 describe("checkDatasources", () => {
   it("names the place and the unknown uid, and lists the valid uids", () => {
     const d = dash([{ type: "timeseries", title: "CPU", datasource: { type: "prometheus", uid: "old-prom" }, targets: [{ refId: "A", expr: "up" }] }]);
-    expect(checkDatasources(d)).toEqual([`panel "CPU" uses datasource uid "old-prom", which the stack does not have (valid uids: alertmanager, loki, prometheus, traces)`]);
+    expect(checkDatasources(d)).toEqual([`panel "CPU" uses datasource uid "old-prom", which the stack does not have (valid uids: alertmanager, loki, opensearch, prometheus, traces)`]);
   });
 
   it("checks targets, variables and annotations too, and accepts Grafana's own datasources", () => {

@@ -38,6 +38,9 @@ describe("dashboards of the parts deployed", () => {
     expect(plan.skipped).toStrictEqual([
       { uid: "obs-postgres", reason: "exporters.postgres.enabled is false" },
       { uid: "obs-redis", reason: "exporters.redis.enabled is false" },
+      { uid: "obs-opensearch", reason: "logs.backend is not opensearch (or logs.enabled is false)" },
+      { uid: "obs-error-tracking", reason: "errorTracking.enabled is false" },
+      { uid: "obs-backups", reason: "backups.enabled is false" },
       { uid: "obs-example-business", reason: "an example: pushed only when asked for" },
     ]);
     expect(rows(byUid(plan.dashboards, "obs-stack-health"))).toStrictEqual(["Prometheus", "Alertmanager", "Loki", "OTel collector", "Grafana"]);
@@ -53,8 +56,11 @@ describe("dashboards of the parts deployed", () => {
     const plan = pushed(cfg);
     expect(plan.dashboards.map((d) => d.uid)).toStrictEqual(["obs-host", "obs-containers", "obs-probes", "obs-http-red", "obs-postgres", "obs-redis", "obs-alerts", "obs-stack-health"]);
     expect(plan.skipped).toStrictEqual([
-      { uid: "obs-logs", reason: "logs.enabled is false" },
+      { uid: "obs-logs", reason: "logs.enabled is false, or logs.backend is not loki" },
+      { uid: "obs-opensearch", reason: "logs.backend is not opensearch (or logs.enabled is false)" },
       { uid: "obs-traces", reason: "tracing.enabled is false" },
+      { uid: "obs-error-tracking", reason: "errorTracking.enabled is false" },
+      { uid: "obs-backups", reason: "backups.enabled is false" },
       { uid: "obs-example-business", reason: "an example: pushed only when asked for" },
     ]);
     const health = byUid(plan.dashboards, "obs-stack-health");

@@ -243,7 +243,7 @@ describe("what GrafanaStack pushes", () => {
     const uids = datasources.map((d) => d.uid);
     const dashboards = recorder.byType(T.dashboard).map((r) => unwrap(r.inputs));
     // Every built-in dashboard but the example, which is pushed only when asked for.
-    expect(dashboards.length).toBe(10);
+    expect(dashboards.length).toBe(13);
     for (const d of dashboards) {
       expect(d.overwrite).toBe(true);
       for (const ref of datasourceReferences(JSON.parse(d.configJson))) expect(uids).toContain(ref.uid);

@@ -59,7 +59,7 @@ describe("images config", () => {
 
   it("rejects an override of an image the stack does not have, listing the names", () => {
     expect(errorsOf({ images: { overrides: { promethus: "x/p:v1" } } })).toStrictEqual([
-      'observability:images.overrides.promethus: "promethus" is not a known field (fields: alertmanager, alloy, blackboxExporter, cadvisor, dockerSocketProxy, grafana, jaeger, kubeStateMetrics, loki, nodeExporter, otelCollectorContrib, postgresExporter, prometheus, redisExporter, tempo)',
+      'observability:images.overrides.promethus: "promethus" is not a known field (fields: alertmanager, alloy, blackboxExporter, cadvisor, dockerSocketProxy, glitchtip, glitchtipPostgres, glitchtipValkey, grafana, jaeger, kubeStateMetrics, loki, nodeExporter, opensearch, opensearchDashboards, otelCollectorContrib, postgresExporter, prometheus, rclone, redisExporter, tempo)',
     ]);
   });
 });

@@ -30,7 +30,7 @@ function pulumiLoadedBy(files: string[]): Record<string, string[]> {
   return JSON.parse(out);
 }
 
-const PILLARS = ["metrics", "alerting", "rules", "logs", "tracing", "grafana", "services"];
+const PILLARS = ["metrics", "alerting", "rules", "logs", "tracing", "grafana", "services", "errortracking", "backups"];
 
 describe("the layout", () => {
   const all = modules(COMPONENTS).sort();
@@ -49,9 +49,12 @@ describe("the layout", () => {
       "components/logs/loki-stack.ts": "LokiStack",
       "components/tracing/tracing-stack.ts": "TracingStack",
       "components/grafana/grafana-stack.ts": "GrafanaStack",
+      "components/logs/opensearch-stack.ts": "OpenSearchStack",
+      "components/errortracking/error-tracking.ts": "ErrorTracking",
+      "components/backups/backups.ts": "Backups",
     };
     for (const [file, cls] of Object.entries(classes)) expect(fs.readFileSync(path.join(ROOT, file), "utf8")).toContain(`export class ${cls} extends pulumi.ComponentResource`);
-    for (const pillar of ["metrics", "alerting", "logs", "tracing", "grafana"]) expect(all).toContain(`components/${pillar}/workloads.ts`);
+    for (const pillar of ["metrics", "alerting", "logs", "tracing", "grafana", "errortracking", "backups"]) expect(all).toContain(`components/${pillar}/workloads.ts`);
   });
 
   it("keeps every test in test/", () => {
@@ -64,9 +67,12 @@ describe("the layout", () => {
     const loading = Object.entries(loaded).filter(([, pkgs]) => pkgs.length > 0).map(([f]) => f).sort();
     expect(loading).toEqual([
       "components/alerting/alert-routing.ts",
+      "components/backups/backups.ts",
+      "components/errortracking/error-tracking.ts",
       "components/grafana/grafana-stack.ts",
       "components/index.ts",
       "components/logs/loki-stack.ts",
+      "components/logs/opensearch-stack.ts",
       "components/metrics/prometheus-stack.ts",
       // pulumi.secret around the secret files it lays out
       "components/metrics/workloads.ts",
@@ -84,7 +90,7 @@ describe("the layout", () => {
     expect(renderers.filter((f) => loaded[f].length > 0)).toEqual([]);
   }, 120000);
 
-  it("exports from components/index.ts exactly the names it exported before the pillars' move", () => {
+  it("exports from components/index.ts exactly the names it exported before the pillars' move, and the three parts added since (OpenSearch, GlitchTip, backups)", () => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const entry = require("../components");
     expect(Object.keys(entry).sort()).toEqual([
@@ -94,6 +100,10 @@ describe("the layout", () => {
       "renderBlackboxConfig", "renderCollectorConfig", "renderCustomRules", "renderGrafanaContactPoints", "renderGrafanaMuteTimings",
       "renderGrafanaPolicy", "renderJaegerConfig", "renderLokiConfig", "renderLokiRules", "renderPrometheusConfig", "renderRuleFiles",
       "renderTempoConfig", "requiredSecretKeys", "rulesSchema", "secretKeys", "stackConfigSchema", "tracingSchema", "validateAlerting",
-    ]);
+      // Issue 16.
+      "Backups", "ErrorTracking", "OpenSearchStack", "backupsSchema", "errorTrackingSchema", "renderBackupScript", "renderDashboardsYml",
+      "renderIndexTemplate", "renderIsmPolicy", "renderLogAgentConfig", "renderOpenSearchYml", "renderRcloneConfig", "renderSchedulerScript",
+      "renderSecurityFiles",
+    ].sort());
   });
 });

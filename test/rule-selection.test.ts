@@ -95,7 +95,8 @@ describe("renderRuleFiles with parts", () => {
   it("renders the same bytes for a group whether it is selected or all groups are rendered, but the containers group's platform branch", () => {
     const all = renderRuleFiles(defaultThresholds);
     for (const [name, text] of Object.entries(renderRuleFiles(defaultThresholds, everything))) {
-      if (name !== "containers.yml") expect({ name, text }).toStrictEqual({ name, text: all[name] });
+      // Two groups have a branch per platform; the committed renders join both.
+      if (name !== "containers.yml" && name !== "backups.yml") expect({ name, text }).toStrictEqual({ name, text: all[name] });
     }
   });
 
@@ -113,6 +114,16 @@ describe("renderRuleFiles with parts", () => {
     expect(exprOf({ ...everything, alertmanagerClustered: false }, "alertmanager", "AlertmanagerClusterPeersMissing")).toStrictEqual([]);
   });
 
+  it("the backup alerts read the platform's own signal: the schedulers' textfile on Docker, the CronJobs' status on Kubernetes", () => {
+    const docker = exprOf({ ...everything, platform: "docker" }, "backups", "BackupTooOld");
+    expect(docker).toStrictEqual(['time() - max by (job, target) (backup_last_success_timestamp_seconds{job="backups"}) > 43200']);
+    expect(exprOf(everything, "backups", "BackupTooOld")).toStrictEqual(['time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{cronjob=~"backup-.+"}) > 43200']);
+    // A failed run on Kubernetes is a failed Job: KubeJobFailed says so, BackupFailed is Docker's.
+    expect(exprOf(everything, "backups", "BackupFailed")).toStrictEqual([]);
+    // The window is twice the schedule's longest gap.
+    expect(exprOf({ ...everything, platform: "docker", backups: { staleAfterSeconds: 172800 } }, "backups", "BackupTooOld")[0]).toContain("> 172800");
+  });
+
   it("the collector's log-record alerts only with logs on: without them it has no logs pipeline", () => {
     const signals = (parts: DeployedParts) => ruleGroups(defaultThresholds, parts).find((g) => g.name === "otel-collector")!.rules.flatMap((r) => ("alert" in r ? [r.expr] : [])).filter((e) => e.includes("log_records"));
     expect(signals(everything).length).toBeGreaterThan(0);
@@ -126,9 +137,9 @@ describe("renderRuleFiles with parts", () => {
 
   it("alerts per new group", () => {
     const count = (name: string) => new Set(ruleGroups().find((g) => g.name === name)!.rules.flatMap((r) => ("alert" in r ? [r.alert] : []))).size;
-    expect(Object.fromEntries(["otel-collector", "jaeger", "tempo", "loki", "alloy", "grafana", "kubernetes", "kubernetes-storage", "kubernetes-control-plane"].map((g) => [g, count(g)]))).toStrictEqual({
-      "otel-collector": 5, jaeger: 3, tempo: 3, loki: 4, alloy: 2, grafana: 4, kubernetes: 13, "kubernetes-storage": 2, "kubernetes-control-plane": 2,
+    expect(Object.fromEntries(["otel-collector", "jaeger", "tempo", "loki", "alloy", "grafana", "kubernetes", "kubernetes-storage", "kubernetes-control-plane", "opensearch", "error-tracking", "backups"].map((g) => [g, count(g)]))).toStrictEqual({
+      "otel-collector": 5, jaeger: 3, tempo: 3, loki: 4, alloy: 2, grafana: 4, kubernetes: 13, "kubernetes-storage": 2, "kubernetes-control-plane": 2, opensearch: 2, "error-tracking": 1, backups: 3,
     });
-    expect(alertNames().length).toBe(34 + 38);
+    expect(alertNames().length).toBe(34 + 38 + 6);
   });
 });

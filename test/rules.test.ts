@@ -33,7 +33,7 @@ describe("committed rule files", () => {
     }
     expect(Object.keys(files)).toEqual([
       "targets.yml", "node.yml", "containers.yml", "postgres.yml", "redis.yml", "blackbox.yml", "http-slo.yml", "http-red.yml", "prometheus.yml", "alertmanager.yml",
-      "otel-collector.yml", "jaeger.yml", "tempo.yml", "loki.yml", "alloy.yml", "grafana.yml", "kubernetes.yml", "kubernetes-storage.yml", "kubernetes-control-plane.yml",
+      "otel-collector.yml", "jaeger.yml", "tempo.yml", "loki.yml", "alloy.yml", "grafana.yml", "opensearch.yml", "error-tracking.yml", "backups.yml", "kubernetes.yml", "kubernetes-storage.yml", "kubernetes-control-plane.yml",
     ]);
   });
 
@@ -111,6 +111,7 @@ describe("expressions and names", () => {
       "LokiRequestErrors", "LokiPushesRateLimited", "LokiRetentionNotRunning", "LokiRulerEvaluationFailures",
       "AlloyComponentsUnhealthy", "AlloyLogEntriesDropped",
       "GrafanaDown", "GrafanaRequestErrors", "GrafanaDatasourceErrors", "GrafanaAlertingEvaluationFailures",
+      "OpenSearchDown", "LogAgentExportFailures", "GlitchTipDown", "BackupTooOld", "BackupNeverSucceeded", "BackupFailed",
       "KubePodCrashLooping", "KubePodNotReady", "KubeContainerWaiting", "KubeDeploymentReplicasMismatch", "KubeDeploymentRolloutStuck",
       "KubeStatefulSetReplicasMismatch", "KubeStatefulSetUpdateNotRolledOut", "KubeDaemonSetRolloutStuck", "KubeJobFailed",
       "KubeNodeNotReady", "KubeNodePressure", "KubeCpuOvercommit", "KubeMemoryOvercommit",

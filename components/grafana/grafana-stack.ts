@@ -9,7 +9,7 @@ import { grafanaSpec } from "./workloads";
 import { withoutDebugStackTraces } from "../platform/stack-traces";
 import { Platform, WorkloadSpec } from "../platform/types";
 import { renderGrafanaContactPoints, renderGrafanaMuteTimings, renderGrafanaPolicy } from "../alerting/alertmanager-config";
-import { DashboardPlan, DatasourcePlan, DatasourceUrls, folderUid, grafanaDatasources, planDashboards } from "./provisioning";
+import { DashboardPlan, DatasourcePlan, DatasourceUrls, folderUid, grafanaDatasources, OPENSEARCH_PLUGIN, planDashboards } from "./provisioning";
 import { ScrapeJob } from "../metrics/prometheus-types";
 import { DeployedParts } from "../rules/rule-files";
 
@@ -30,6 +30,8 @@ export interface GrafanaStackArgs {
    * with stable uids. Default none given: no datasources, and only dashboards needing none.
    */
   datasources?: DatasourceUrls;
+  /** The OpenSearch datasource's secure data: the read-only user's password and the CA (both kept secret). Required with `datasources.opensearch`. */
+  opensearch?: { password: pulumi.Input<string>; caCert: pulumi.Input<string> };
   /**
    * The alert routing, pushed as Grafana contact points, mute timings and notification policy so
    * that Grafana-managed alerts route like Alertmanager's. Default none: Grafana's routing is left
@@ -127,6 +129,8 @@ export class GrafanaStack extends pulumi.ComponentResource {
       );
       // Grafana mails through its own [smtp] settings: the alert routing's global SMTP, when there is one.
       const smtp = args.alerting?.config.smtp;
+      // A datasource type Grafana does not bundle is installed at start, at its pinned version.
+      const plugins = datasourcePlan.some((d) => d.type === OPENSEARCH_PLUGIN.id) ? [`${OPENSEARCH_PLUGIN.id}@${OPENSEARCH_PLUGIN.version}`] : [];
       const spec = grafanaSpec(
           cfg,
           password,
@@ -139,6 +143,7 @@ export class GrafanaStack extends pulumi.ComponentResource {
                 requireTls: smtp.requireTls,
               }
             : undefined,
+          plugins,
       );
       this.workloads.push(spec);
       const deployed = args.platform.deploy(spec, this);
@@ -163,7 +168,17 @@ export class GrafanaStack extends pulumi.ComponentResource {
       (d) =>
         new grafana.oss.DataSource(
           `${name}-datasource-${d.uid}`,
-          { name: d.name, type: d.type, uid: d.uid, url: d.url, isDefault: d.isDefault, accessMode: "proxy", jsonDataEncoded: JSON.stringify(d.jsonData) },
+          {
+            name: d.name,
+            type: d.type,
+            uid: d.uid,
+            url: d.url,
+            isDefault: d.isDefault,
+            accessMode: "proxy",
+            jsonDataEncoded: JSON.stringify(d.jsonData),
+            ...(d.basicAuthUser !== undefined ? { basicAuthEnabled: true, basicAuthUsername: d.basicAuthUser } : {}),
+            ...(d.secure === "opensearch" ? { secureJsonDataEncoded: opensearchSecureData(name, args.opensearch) } : {}),
+          },
           child,
         ),
     );
@@ -230,6 +245,12 @@ export interface DashboardSpec {
 }
 
 /** A receiver credential (`oncall.pagerduty[0]`) as a secret Output; a missing key fails naming it. */
+/** The OpenSearch datasource's `secureJsonData`: basic-auth password and the CA, as one secret JSON text. */
+function opensearchSecureData(name: string, secrets: GrafanaStackArgs["opensearch"]): pulumi.Output<string> {
+  if (secrets === undefined) throw new Error(`${name}: the OpenSearch datasource needs its password and CA (opensearch)`);
+  return pulumi.secret(pulumi.all([secrets.password, secrets.caCert]).apply(([basicAuthPassword, tlsCACert]) => JSON.stringify({ basicAuthPassword, tlsCACert })));
+}
+
 function secretLookup(name: string, secrets: pulumi.Input<AlertingSecrets>): (key: string) => pulumi.Output<string> {
   return (key) =>
     pulumi.secret(

@@ -2,6 +2,7 @@ import { allDashboards, DashboardLoadError, deployedDashboards, loadUserDashboar
 import { Dashboard, DATASOURCE_UIDS as DASHBOARD_UIDS, FOLDERS, VALID_DATASOURCE_UIDS } from "../../dashboards/common";
 import { checkDatasources, checkQueries, datasourceReferences, duplicateUids, validateDashboard } from "../../dashboards/validate";
 import { correlations, TraceBackend } from "./correlations";
+import { images } from "../shared/versions";
 import type { DeployedParts } from "../rules/rule-files";
 
 /**
@@ -22,7 +23,15 @@ export interface DatasourceUrls {
   tracesBackend?: TraceBackend;
   /** e.g. `http://alertmanager:9093`. Default none: no Alertmanager datasource. */
   alertmanagerUrl?: string;
+  /**
+   * The OpenSearch logs backend (`https://opensearch:9200`), its log index pattern and the read-only
+   * user Grafana logs in as. Its password and CA are secure data the GrafanaStack adds. Default none.
+   */
+  opensearch?: { url: string; indexPattern: string; username: string };
 }
+
+/** The Grafana plugin the OpenSearch datasource needs (not bundled with Grafana), pinned. */
+export const OPENSEARCH_PLUGIN = { id: "grafana-opensearch-datasource", version: "2.34.2" } as const;
 
 /** One `grafana.oss.DataSource`. */
 export interface DatasourcePlan {
@@ -33,6 +42,10 @@ export interface DatasourcePlan {
   url: string;
   isDefault: boolean;
   jsonData: Record<string, unknown>;
+  /** Basic auth as this user; the password is secure data (`secure`). */
+  basicAuthUser?: string;
+  /** Which secure data the stack adds (never in the plan: it is secret). */
+  secure?: "opensearch";
 }
 
 /**
@@ -87,6 +100,32 @@ export function grafanaDatasources(urls: DatasourceUrls): DatasourcePlan[] {
         // Tempo draws its service map from service-graph metrics in Prometheus; Jaeger from its own dependencies API.
         ...(backend === "tempo" && has.prometheus ? { serviceMap: { datasourceUid: DASHBOARD_UIDS.prometheus } } : {}),
         nodeGraph: t.nodeGraph,
+      },
+    });
+  }
+  if (urls.opensearch !== undefined) {
+    out.push({
+      name: `OpenSearch${NAME_SUFFIX}`,
+      type: OPENSEARCH_PLUGIN.id,
+      uid: DASHBOARD_UIDS.opensearch,
+      url: urls.opensearch.url,
+      isDefault: false,
+      basicAuthUser: urls.opensearch.username,
+      secure: "opensearch",
+      jsonData: {
+        flavor: "opensearch",
+        version: images.opensearch.slice(images.opensearch.lastIndexOf(":") + 1),
+        database: urls.opensearch.indexPattern,
+        timeField: "@timestamp",
+        logMessageField: "body",
+        logLevelField: "severity.text",
+        pplEnabled: true,
+        maxConcurrentShardRequests: 5,
+        // The stack's CA verifies OpenSearch's certificate (tlsCACert is secure data).
+        tlsAuthWithCACert: true,
+        tlsSkipVerify: false,
+        // A trace id in a log line opens the trace, as Loki's derived field does.
+        ...(has.traces ? { dataLinks: [{ field: "traceId", url: "${__value.raw}", datasourceUid: DASHBOARD_UIDS.traces }] } : {}),
       },
     });
   }

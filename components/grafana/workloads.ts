@@ -76,7 +76,7 @@ export const GRAFANA_SECRET_FILES = {
  * a secret upload on Docker) named by `GF_SECURITY_ADMIN_PASSWORD__FILE`; Grafana reads it only
  * when it creates its database, on first start.
  */
-export function grafanaSpec(cfg: GrafanaConfig, adminPassword: pulumi.Input<string>, smtp?: GrafanaSmtp): WorkloadSpec {
+export function grafanaSpec(cfg: GrafanaConfig, adminPassword: pulumi.Input<string>, smtp?: GrafanaSmtp, plugins: string[] = []): WorkloadSpec {
   const smtpPassword = smtp?.user !== undefined && smtp.password !== undefined ? smtp.password : undefined;
   const smtpEnv: Record<string, string> = smtp
     ? {
@@ -96,7 +96,14 @@ export function grafanaSpec(cfg: GrafanaConfig, adminPassword: pulumi.Input<stri
       // `any` on Kubernetes: users come through an ingress controller in another namespace.
       { name: "http", port: GRAFANA_PORT, hostPort: cfg.hostPort, ingress: "any" },
     ],
-    env: { ...grafanaEnv(cfg), GF_SECURITY_ADMIN_PASSWORD__FILE: GRAFANA_SECRET_FILES.adminPassword, ...smtpEnv },
+    env: {
+      ...grafanaEnv(cfg),
+      GF_SECURITY_ADMIN_PASSWORD__FILE: GRAFANA_SECRET_FILES.adminPassword,
+      ...smtpEnv,
+      // `id@version`: installed into the data volume before Grafana serves (from grafana.com, or the
+      // plugin's folder copied there beforehand on an air-gapped host).
+      ...(plugins.length > 0 ? { GF_PLUGINS_PREINSTALL_SYNC: plugins.join(",") } : {}),
+    },
     files: [
       { path: GRAFANA_SECRET_FILES.adminPassword, content: adminPassword, secret: true },
       ...(smtpPassword !== undefined ? [{ path: GRAFANA_SECRET_FILES.smtpPassword, content: smtpPassword, secret: true }] : []),

@@ -4,6 +4,20 @@ import { PolicyRule, ResourceSpec, WorkloadSpec } from "../platform/types";
 import { ALLOY_CONFIG_PATH, ALLOY_HTTP_PORT, ALLOY_STORAGE_PATH, AlloyLogSource, KUBERNETES_POD_LOGS } from "./alloy-config";
 import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR, LOKI_TENANT } from "./loki-config";
 import { images } from "../shared/versions";
+import { quantityValue } from "../shared/config-primitives";
+import {
+  DASHBOARDS_CERT_DIR,
+  DASHBOARDS_ENV,
+  DASHBOARDS_HOME,
+  DASHBOARDS_PORT,
+  OPENSEARCH_CERT_DIR,
+  OPENSEARCH_DATA_DIR,
+  OPENSEARCH_HOME,
+  OPENSEARCH_HTTP_PORT,
+  OPENSEARCH_SECURITY_DIR,
+  OPENSEARCH_USERS,
+} from "./opensearch-config";
+import { LOG_AGENT_CA_PATH, LOG_AGENT_CONFIG_PATH, LOG_AGENT_PASSWORD_PATH, LOG_AGENT_PORTS, LogFiles } from "./log-agent-config";
 
 /**
  * Pure builders of the LokiStack's workloads: config in, `WorkloadSpec` out. No resource is
@@ -101,4 +115,123 @@ export function alloySpec(cfg: LogsConfig["alloy"], source: AlloyLogSource, conf
     },
     kubernetesApi: { clusterRules: alloyKubernetesRules },
   };
+}
+
+/** The `opensearch` user of the OpenSearch and Dashboards images, owner of their data folders. */
+const OPENSEARCH_USER = { uid: 1000, gid: 1000 };
+export const OPENSEARCH_CONFIG_PATH = `${OPENSEARCH_HOME}/config/opensearch.yml`;
+export const OPENSEARCH_SETUP_PATH = `${OPENSEARCH_HOME}/config/setup-logs.sh`;
+export const OPENSEARCH_ADMIN_PASSWORD_PATH = `${OPENSEARCH_HOME}/config/admin-password`;
+
+/** The TLS material each workload mounts: PEM texts, the private keys secret. */
+export interface OpenSearchTls {
+  caCert: pulumi.Input<string>;
+  nodeCert: pulumi.Input<string>;
+  nodeKey: pulumi.Input<string>;
+  adminCert: pulumi.Input<string>;
+  adminKey: pulumi.Input<string>;
+}
+
+/**
+ * OpenSearch, one node, security plugin on with TLS on both layers. The setup script runs beside
+ * the node on every start (template and ISM policy, idempotently); the node itself starts from the
+ * image's entrypoint. Its heap is half its memory limit.
+ */
+export function opensearchSpec(
+  cfg: LogsConfig["opensearch"],
+  files: { configYml: string; securityFiles: Record<string, string>; setupScript: string; adminPassword: pulumi.Input<string>; tls: OpenSearchTls },
+): WorkloadSpec {
+  const heapMb = Math.max(256, Math.floor(quantityValue(cfg.resources.limits.memory)! / 2 ** 20 / 2));
+  const cert = (name: string) => `${OPENSEARCH_CERT_DIR}/${name}`;
+  return {
+    name: "opensearch",
+    component: COMPONENT,
+    image: images.opensearch,
+    entrypoint: ["/bin/bash", "-c"],
+    // The setup waits for the node in the background; exec keeps the node as the container's main process.
+    args: [`OPENSEARCH_ADMIN_PASSWORD_FILE=${OPENSEARCH_ADMIN_PASSWORD_PATH} sh ${OPENSEARCH_SETUP_PATH} & exec ./opensearch-docker-entrypoint.sh opensearch`],
+    env: {
+      OPENSEARCH_JAVA_OPTS: `-Xms${heapMb}m -Xmx${heapMb}m`,
+      // Our certificates and users, never the image's demo ones.
+      DISABLE_INSTALL_DEMO_CONFIG: "true",
+      DISABLE_PERFORMANCE_ANALYZER_AGENT_CLI: "true",
+    },
+    files: [
+      { path: OPENSEARCH_CONFIG_PATH, content: files.configYml },
+      { path: OPENSEARCH_SETUP_PATH, content: files.setupScript },
+      // The hashes of internal_users.yml are secrets too: a bcrypt hash can be attacked offline.
+      ...Object.entries(files.securityFiles).map(([name, text]) => ({ path: `${OPENSEARCH_SECURITY_DIR}/${name}`, content: text, ...(name === "internal_users.yml" ? { secret: true } : {}) })),
+      { path: cert("root-ca.pem"), content: files.tls.caCert },
+      { path: cert("node.pem"), content: files.tls.nodeCert },
+      { path: cert("node-key.pem"), content: files.tls.nodeKey, secret: true },
+      { path: cert("admin.pem"), content: files.tls.adminCert },
+      { path: cert("admin-key.pem"), content: files.tls.adminKey, secret: true },
+      { path: OPENSEARCH_ADMIN_PASSWORD_PATH, content: files.adminPassword, secret: true },
+    ],
+    ports: [{ name: "http", port: OPENSEARCH_HTTP_PORT, hostPort: cfg.hostPort }],
+    volume: { mountPath: OPENSEARCH_DATA_DIR, size: cfg.storageSize },
+    // The JVM takes a while; HTTPS with client certificates cannot be probed by a plain GET.
+    probe: { tcp: { port: OPENSEARCH_HTTP_PORT }, initialDelaySeconds: 60 },
+    writableRoot: "the image's entrypoint creates opensearch.keystore in its config folder, and the node writes its logs beside it",
+    resources: cfg.resources as ResourceSpec,
+    user: OPENSEARCH_USER,
+  };
+}
+
+/** OpenSearch Dashboards: HTTPS to the node with the stack's CA; its server login from the environment. */
+export function dashboardsSpec(cfg: LogsConfig["opensearch"]["dashboards"], files: { configYml: string; caCert: pulumi.Input<string>; password: pulumi.Input<string> }): WorkloadSpec {
+  return {
+    name: "opensearch-dashboards",
+    component: COMPONENT,
+    image: images.opensearchDashboards,
+    env: { [DASHBOARDS_ENV.username]: OPENSEARCH_USERS.dashboards },
+    // The image maps OPENSEARCH_PASSWORD onto opensearch.password and reads it nowhere else.
+    secretEnv: { [DASHBOARDS_ENV.password]: files.password },
+    files: [
+      { path: `${DASHBOARDS_HOME}/config/opensearch_dashboards.yml`, content: files.configYml },
+      { path: `${DASHBOARDS_CERT_DIR}/root-ca.pem`, content: files.caCert },
+    ],
+    ports: [{ name: "http", port: DASHBOARDS_PORT, hostPort: cfg.hostPort }],
+    // Its optimizer and saved-object cache.
+    writablePaths: [`${DASHBOARDS_HOME}/data`],
+    probe: { tcp: { port: DASHBOARDS_PORT }, initialDelaySeconds: 60 },
+    resources: cfg.resources as ResourceSpec,
+    user: OPENSEARCH_USER,
+  };
+}
+
+/**
+ * The log agent of the OpenSearch backend: the contrib collector with its filelog receiver, one
+ * per node, reading the runtime's log files (root-only, hence root without capabilities).
+ */
+export function logAgentSpec(cfg: LogsConfig["opensearch"]["agent"], files: LogFiles, config: { text: string; password: pulumi.Input<string>; caCert: pulumi.Input<string> }, storageDir: string): WorkloadSpec {
+  const common = {
+    name: "log-agent",
+    component: COMPONENT,
+    image: images.otelCollectorContrib,
+    args: [`--config=${LOG_AGENT_CONFIG_PATH}`],
+    files: [
+      { path: LOG_AGENT_CONFIG_PATH, content: config.text },
+      { path: LOG_AGENT_PASSWORD_PATH, content: config.password, secret: true },
+      { path: LOG_AGENT_CA_PATH, content: config.caCert },
+    ],
+    ports: [
+      { name: "telemetry", port: LOG_AGENT_PORTS.telemetry },
+      { name: "health", port: LOG_AGENT_PORTS.health },
+    ],
+    probe: {
+      http: { path: "/", port: LOG_AGENT_PORTS.health },
+      noDockerHealthcheck: "the collector-contrib image is FROM scratch: no shell or HTTP client to run a check with; its health_check extension is probed on Kubernetes",
+    },
+    resources: cfg.resources as ResourceSpec,
+    user: { uid: 0, gid: 0 },
+  };
+  const host = {
+    paths: [{ hostPath: files.root, mountPath: files.root }],
+    runAsRoot: "the runtime writes container logs as root with mode 0640; only root can read them (no capability is added)",
+    reason: "the log agent reads every container's log files on its host (read-only) to ship them to OpenSearch",
+  };
+  return files.kind === "docker"
+    ? { ...common, mode: "service", host, volume: { mountPath: storageDir, size: "1Gi" } }
+    : { ...common, mode: "per-node", host };
 }

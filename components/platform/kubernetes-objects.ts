@@ -65,6 +65,7 @@ export function checkWorkloadSpec(spec: WorkloadSpec): void {
   } else if (spec.schedule !== undefined) fail("schedule needs mode scheduled");
   else if (spec.ports.length === 0 && !("process" in spec.probe)) fail("ports must not be empty (the Service and the probes need one)");
   if ("process" in spec.probe && spec.probe.process.trim() === "") fail("probe.process needs a reason");
+  if (spec.writableRoot !== undefined && spec.writableRoot.trim() === "") fail("writableRoot needs a reason");
   const seenPorts = new Set<string>();
   for (const p of spec.ports) {
     if (!IANA_PORT_NAME.test(p.name) || p.name.length > 15 || !/[a-z]/.test(p.name)) fail(`ports: "${p.name}" is not a valid port name (a-z, 0-9, '-', at most 15 characters)`);
@@ -237,7 +238,8 @@ export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
     ...secretEnvNames.map((name) => ({ name, valueFrom: { secretKeyRef: { name: envSecretName!, key: name } } })),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  const annotations = spec.host ? { [SECURITY_EXCEPTIONS_ANNOTATION]: spec.host.reason } : undefined;
+  const exceptions = [spec.host?.reason, spec.writableRoot !== undefined ? `writable root filesystem: ${spec.writableRoot}` : undefined].filter((r): r is string => r !== undefined);
+  const annotations = exceptions.length > 0 ? { [SECURITY_EXCEPTIONS_ANNOTATION]: exceptions.join("; ") } : undefined;
   for (const key of Object.keys(spec.labels ?? {})) {
     if (key in standardLabels(spec)) throw new Error(`workload "${spec.name}": labels may not override ${key}`);
   }
@@ -282,7 +284,7 @@ export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
           // The API server rejects allowPrivilegeEscalation=false together with privileged=true.
           allowPrivilegeEscalation: !!host.privileged,
           ...(host.privileged ? { privileged: true } : {}),
-          readOnlyRootFilesystem: true,
+          readOnlyRootFilesystem: spec.writableRoot === undefined,
           capabilities: { drop: ["ALL"] },
         },
         volumeMounts: mounts,

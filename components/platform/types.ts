@@ -22,6 +22,12 @@ export interface WorkloadSpec {
    */
   writablePaths?: string[];
   /**
+   * Why the root filesystem must stay writable (an image that writes into its own install folder
+   * at start, such as OpenSearch's keystore beside its config). Kubernetes then drops
+   * `readOnlyRootFilesystem`; Docker's root is writable whenever the workload has files anyway.
+   */
+  writableRoot?: string;
+  /**
    * Data volumes of other stateful workloads of the stack this one mounts (a backup job). On
    * Kubernetes the pod is scheduled beside the owner's first replica (a ReadWriteOnce claim is
    * attached to one node) and mounts its claim; on Docker it mounts the named volume.

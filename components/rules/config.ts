@@ -1,4 +1,5 @@
 import { staleAfterSeconds } from "../backups/config";
+import { parseCron } from "../backups/cron";
 import * as yaml from "js-yaml";
 import { z } from "zod";
 import { CUSTOM_RULES_FILE, CustomRule, renderCustomRules } from "./custom-rules";
@@ -161,7 +162,8 @@ export function deployedPartsOf(config: StackConfig): DeployedParts {
     logs: config.logs.enabled && config.logs.backend === "loki",
     opensearch: config.logs.enabled && config.logs.backend === "opensearch",
     errorTracking: config.errorTracking.enabled,
-    ...(config.backups.enabled ? { backups: { staleAfterSeconds: staleAfterSeconds(config.backups.schedule) } } : {}),
+    // A schedule the loader rejects never reaches the rules; this only guards callers that skip it.
+    ...(config.backups.enabled && parseCron(config.backups.schedule).ok ? { backups: { staleAfterSeconds: staleAfterSeconds(config.backups.schedule) } } : {}),
     tracing: config.tracing.enabled ? config.tracing.backend : undefined,
     grafana: config.grafana.enabled && config.grafana.mode === "deploy",
     // PrometheusStack scrapes each kubelet's /metrics on Kubernetes (kubelet_volume_stats_* kept).

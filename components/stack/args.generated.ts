@@ -64,6 +64,16 @@ export interface ObservabilityStackConfig {
    */
   grafana?: GrafanaConfig;
   /**
+   * GlitchTip, the Sentry-compatible error tracker, with its PostgreSQL and Valkey (components/errortracking/config.ts).
+   * Default: `{}`.
+   */
+  errorTracking?: ErrorTrackingConfig;
+  /**
+   * Scheduled backups of Prometheus, Grafana and Alertmanager to a volume or S3 (components/backups/config.ts).
+   * Default: `{}`.
+   */
+  backups?: BackupsConfig;
+  /**
    * Services to monitor: scrape job, SLO alerts routed to the team, RED dashboard (as `monitorService`).
    * Default: `[]`.
    */
@@ -122,6 +132,18 @@ export interface ImagesOverridesConfig {
   tempo?: string;
   /** The whole `grafana` image reference, pinned. Default: components/shared/versions.ts `images.grafana`. */
   grafana?: string;
+  /** The whole `opensearch` image reference, pinned. Default: components/shared/versions.ts `images.opensearch`. */
+  opensearch?: string;
+  /** The whole `opensearchDashboards` image reference, pinned. Default: components/shared/versions.ts `images.opensearchDashboards`. */
+  opensearchDashboards?: string;
+  /** The whole `glitchtip` image reference, pinned. Default: components/shared/versions.ts `images.glitchtip`. */
+  glitchtip?: string;
+  /** The whole `glitchtipPostgres` image reference, pinned. Default: components/shared/versions.ts `images.glitchtipPostgres`. */
+  glitchtipPostgres?: string;
+  /** The whole `glitchtipValkey` image reference, pinned. Default: components/shared/versions.ts `images.glitchtipValkey`. */
+  glitchtipValkey?: string;
+  /** The whole `rclone` image reference, pinned. Default: components/shared/versions.ts `images.rclone`. */
+  rclone?: string;
 }
 
 /** The `docker` key of the stack config. */
@@ -636,8 +658,10 @@ export type CustomRuleSeverity = (typeof CustomRuleSeverity)[keyof typeof Custom
 
 /** The `logs` key of the stack config. */
 export interface LogsConfig {
-  /** Deploy Loki and the Alloy agent. Default true. */
+  /** Deploy the logs backend and its agent. Default true. */
   enabled?: boolean;
+  /** Where logs are stored and searched: `loki` (Loki and the Alloy agent) or `opensearch` (OpenSearch and OpenSearch Dashboards, fed by the OpenTelemetry Collector's filelog receiver). Default `loki`. */
+  backend?: LogsBackend;
   /** How long logs are kept (`limits_config.retention_period`, applied by the compactor); whole days. Default `14d`: two weeks covers an incident investigated after a weekend plus the week before it, while staying twice the 7-day window in which Loki still accepts late lines. */
   retention?: string;
   /**
@@ -664,7 +688,19 @@ export interface LogsConfig {
    * Default: `{}`.
    */
   alloy?: LogsAlloyConfig;
+  /**
+   * The OpenSearch backend (`backend: opensearch`); `retention` applies to it through an ISM policy.
+   * Default: `{}`.
+   */
+  opensearch?: LogsOpensearchConfig;
 }
+
+/** The values of `logs.backend`. */
+export const LogsBackend = {
+  Loki: "loki",
+  Opensearch: "opensearch",
+} as const;
+export type LogsBackend = (typeof LogsBackend)[keyof typeof LogsBackend];
 
 /** The `logs.storage` key of the stack config. */
 export interface LogsStorageConfig {
@@ -735,6 +771,51 @@ export interface LogsAlloyConfig {
   hostPort?: number;
   /**
    * CPU and memory requests and limits of the agent (per node on Kubernetes).
+   * Default: `{"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"cpu":"500m","memory":"256Mi"}}`.
+   */
+  resources?: ResourcesConfig;
+}
+
+/** The `logs.opensearch` key of the stack config. */
+export interface LogsOpensearchConfig {
+  /** Size of OpenSearch's data volume. Default `20Gi`. */
+  storageSize?: string;
+  /** Host port of OpenSearch's REST API (HTTPS) on Docker. Default 9200. */
+  hostPort?: number;
+  /**
+   * CPU and memory requests and limits; the JVM heap is half the memory limit.
+   * Default: `{"requests":{"cpu":"500m","memory":"2Gi"},"limits":{"cpu":"2","memory":"2Gi"}}`.
+   */
+  resources?: ResourcesConfig;
+  /**
+   * The `logs.opensearch.dashboards` settings.
+   * Default: `{}`.
+   */
+  dashboards?: LogsOpensearchDashboardsConfig;
+  /**
+   * The `logs.opensearch.agent` settings.
+   * Default: `{}`.
+   */
+  agent?: LogsOpensearchAgentConfig;
+}
+
+/** The `logs.opensearch.dashboards` key of the stack config. */
+export interface LogsOpensearchDashboardsConfig {
+  /** Deploy OpenSearch Dashboards. Default true. */
+  enabled?: boolean;
+  /** Host port of OpenSearch Dashboards on Docker. Default 5601. */
+  hostPort?: number;
+  /**
+   * CPU and memory requests and limits.
+   * Default: `{"requests":{"cpu":"100m","memory":"512Mi"},"limits":{"cpu":"1","memory":"1Gi"}}`.
+   */
+  resources?: ResourcesConfig;
+}
+
+/** The `logs.opensearch.agent` key of the stack config. */
+export interface LogsOpensearchAgentConfig {
+  /**
+   * CPU and memory requests and limits of the log agent (the collector's filelog receiver; per node on Kubernetes).
    * Default: `{"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"cpu":"500m","memory":"256Mi"}}`.
    */
   resources?: ResourcesConfig;
@@ -840,6 +921,135 @@ export const GrafanaMode = {
   Existing: "existing",
 } as const;
 export type GrafanaMode = (typeof GrafanaMode)[keyof typeof GrafanaMode];
+
+/** The `errorTracking` key of the stack config. */
+export interface ErrorTrackingConfig {
+  /** Deploy GlitchTip. Default false. */
+  enabled?: boolean;
+  /** The URL users and SDKs reach GlitchTip at (`GLITCHTIP_DOMAIN`): it is in every DSN GlitchTip shows. Default: `http://127.0.0.1:<hostPort>` on Docker, the in-cluster Service URL on Kubernetes. */
+  url?: string;
+  /** The admin account made on first start (Django's superuser); its password is the secret `glitchtipAdminPassword`. Required when enabled. */
+  adminEmail?: string;
+  /** Sender of notification emails. Default `glitchtip@<url host>`. */
+  fromEmail?: string;
+  /** Days events are kept (`GLITCHTIP_MAX_EVENT_LIFE_DAYS`). Default 90. */
+  eventRetentionDays?: number;
+  /** Let anyone who reaches GlitchTip sign up. Default false: the admin invites users. */
+  openRegistration?: boolean;
+  /** Host port of GlitchTip's web UI and event API on Docker. Default 8000. */
+  hostPort?: number;
+  /**
+   * The `errorTracking.database` settings.
+   * Default: `{}`.
+   */
+  database?: ErrorTrackingDatabaseConfig;
+  /**
+   * The `errorTracking.valkey` settings.
+   * Default: `{}`.
+   */
+  valkey?: ErrorTrackingValkeyConfig;
+  /**
+   * CPU and memory requests and limits of the web and worker processes.
+   * Default: `{}`.
+   */
+  resources?: ErrorTrackingResourcesConfig;
+}
+
+/** The `errorTracking.database` key of the stack config. */
+export interface ErrorTrackingDatabaseConfig {
+  /** Run PostgreSQL for GlitchTip in the stack (false: the secret `glitchtipDatabaseUrl` names yours). Default true. */
+  bundled?: boolean;
+  /** Size of the bundled PostgreSQL's volume. Default `10Gi`. */
+  storageSize?: string;
+  /**
+   * CPU and memory requests and limits of the bundled PostgreSQL.
+   * Default: `{"requests":{"cpu":"100m","memory":"256Mi"},"limits":{"cpu":"1","memory":"1Gi"}}`.
+   */
+  resources?: ResourcesConfig;
+}
+
+/** The `errorTracking.valkey` key of the stack config. */
+export interface ErrorTrackingValkeyConfig {
+  /** Run Valkey (the task queue and cache) in the stack (false: the secret `glitchtipValkeyUrl` names yours). Default true. */
+  bundled?: boolean;
+  /**
+   * CPU and memory requests and limits of the bundled Valkey.
+   * Default: `{"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"cpu":"250m","memory":"256Mi"}}`.
+   */
+  resources?: ResourcesConfig;
+}
+
+/** The `errorTracking.resources` key of the stack config. */
+export interface ErrorTrackingResourcesConfig {
+  /**
+   * CPU/memory requests and limits of one workload; a request may not exceed its limit (Kubernetes and Docker refuse it).
+   * Default: `{"requests":{"cpu":"100m","memory":"384Mi"},"limits":{"cpu":"1","memory":"768Mi"}}`.
+   */
+  web?: ResourcesConfig;
+  /**
+   * CPU/memory requests and limits of one workload; a request may not exceed its limit (Kubernetes and Docker refuse it).
+   * Default: `{"requests":{"cpu":"100m","memory":"384Mi"},"limits":{"cpu":"1","memory":"768Mi"}}`.
+   */
+  worker?: ResourcesConfig;
+}
+
+/** The `backups` key of the stack config. */
+export interface BackupsConfig {
+  /** Run scheduled backups. Default false: a backup destination is a decision (where, how big, whose bucket). */
+  enabled?: boolean;
+  /** When backups run: a standard 5-field cron expression in UTC (`minute hour day-of-month month day-of-week`; lists, ranges, steps, `JAN`..`DEC`, `SUN`..`SAT`, and `@daily`-style macros). Default: every 6 hours on the hour, so at most 6 hours of metrics are lost with Prometheus' volume. */
+  schedule?: string;
+  /** How many backups of each kind are kept; older ones are deleted after each successful run. Default 7. */
+  keep?: number;
+  /**
+   * The `backups.targets` settings.
+   * Default: `{}`.
+   */
+  targets?: BackupsTargetsConfig;
+  /**
+   * The `backups.destination` settings.
+   * Default: `{}`.
+   */
+  destination?: BackupsDestinationConfig;
+  /**
+   * CPU and memory requests and limits of a backup run (and of the Docker scheduler it runs in).
+   * Default: `{"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"cpu":"1","memory":"256Mi"}}`.
+   */
+  resources?: ResourcesConfig;
+}
+
+/** The `backups.targets` key of the stack config. */
+export interface BackupsTargetsConfig {
+  /** Prometheus' TSDB: a snapshot through the admin API, tarred and gzipped. Default true. */
+  prometheus?: boolean;
+  /** Grafana's SQLite database (`grafana.db`: users, API keys, dashboards made in the UI). Default true. */
+  grafana?: boolean;
+  /** Alertmanager's silences, as the JSON of `GET /api/v2/silences`. Default true. */
+  alertmanager?: boolean;
+}
+
+/** The `backups.destination` key of the stack config. */
+export interface BackupsDestinationConfig {
+  /** `volume` (a retained volume of the stack) or `s3` (any S3-compatible store). Default `volume`. */
+  type?: BackupsDestinationType;
+  /** Size of the backup volume (`type: volume`); about `keep` × (TSDB size compressed, ~1/3) plus Grafana's database. Default `50Gi`. */
+  size?: string;
+  /** S3 bucket; required when `type` is `s3`. */
+  bucket?: string;
+  /** S3 endpoint (`https://s3.eu-west-1.amazonaws.com`, `http://minio:9000`). Default: AWS for `region`. */
+  endpoint?: string;
+  /** S3 region. Default `us-east-1`. */
+  region?: string;
+  /** Folder inside the bucket or the volume under which `prometheus/`, `grafana/` and `alertmanager/` are written. Default none. */
+  prefix?: string;
+}
+
+/** The values of `backups.destination.type`. */
+export const BackupsDestinationType = {
+  Volume: "volume",
+  S3: "s3",
+} as const;
+export type BackupsDestinationType = (typeof BackupsDestinationType)[keyof typeof BackupsDestinationType];
 
 /** The `services[]` key of the stack config. */
 export interface ServiceConfig {

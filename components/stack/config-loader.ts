@@ -176,6 +176,9 @@ function crossFieldIssues(cfg: StackConfig, secrets: Set<string>): [(string | nu
  */
 function partIssues(cfg: StackConfig): [(string | number)[], string][] {
   const issues: [(string | number)[], string][] = [];
+  if (cfg.logs.enabled && cfg.logs.backend === "opensearch" && !cfg.exporters.blackbox.enabled) {
+    issues.push([["logs", "backend"], "opensearch needs exporters.blackbox.enabled: OpenSearch exports no metrics of its own and is probed through the blackbox exporter (OpenSearchDown); enable it or use backend loki"]);
+  }
   if (cfg.errorTracking.enabled && !cfg.exporters.blackbox.enabled) {
     issues.push([["errorTracking", "enabled"], "needs exporters.blackbox.enabled: GlitchTip's health page is probed through the blackbox exporter (GlitchTipDown); enable it or turn errorTracking off"]);
   }

@@ -8,6 +8,7 @@ import { StackConfig, StackConfigInput } from "./config-schema";
 import { serviceDashboard } from "../../dashboards/service";
 import { GrafanaStack } from "../grafana/grafana-stack";
 import { LokiStack } from "../logs/loki-stack";
+import { OpenSearchStack } from "../logs/opensearch-stack";
 import { DockerPlatform } from "../platform/docker";
 import { KubernetesPlatform } from "../platform/kubernetes";
 import { Platform, ScrapeEndpoint, WorkloadSpec } from "../platform/types";
@@ -41,7 +42,10 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   public readonly platform: Platform;
   public readonly prometheus: PrometheusStack;
   public readonly alerting?: AlertRouting;
+  /** Loki and Alloy (`logs.backend: loki`). */
   public readonly logs?: LokiStack;
+  /** OpenSearch, its Dashboards and the log agent (`logs.backend: opensearch`). */
+  public readonly opensearch?: OpenSearchStack;
   public readonly tracing?: TracingStack;
   public readonly grafana?: GrafanaStack;
   public readonly errorTracking?: ErrorTracking;
@@ -115,7 +119,16 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       urls.alertmanager = this.alerting.url;
     }
 
-    if (config.logs.enabled) {
+    if (config.logs.enabled && config.logs.backend === "opensearch") {
+      this.opensearch = withoutDebugStackTraces(() => new OpenSearchStack(`${name}-opensearch`, {
+        platform: this.platform,
+        logs: config.logs,
+        stackName,
+      }, { parent: this }));
+      extraJobs.push(...this.opensearch.scrapeJobs);
+      urls.opensearch = this.opensearch.url;
+      if (this.opensearch.dashboardsUrl) urls.opensearchDashboards = this.opensearch.dashboardsUrl;
+    } else if (config.logs.enabled) {
       this.logs = withoutDebugStackTraces(() => new LokiStack(`${name}-logs`, {
         platform: this.platform,
         logs: config.logs,
@@ -161,7 +174,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     this.prometheus = withoutDebugStackTraces(() => new PrometheusStack(`${name}-prometheus`, {
       platform: this.platform,
       prometheus: backupPrometheus ? { ...config.prometheus, enableAdminApi: true } : config.prometheus,
-      probes: this.errorTracking?.probes,
+      probes: [...(this.opensearch?.probes ?? []), ...(this.errorTracking?.probes ?? [])],
       exporters: config.exporters,
       scrapeTargets: config.scrapeTargets,
       postgresDsn: secrets.postgresDsn,
@@ -189,7 +202,9 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           tracesUrl: this.tracing ? `http://${this.tracing.traceBackendAddress}` : undefined,
           tracesBackend: this.tracing?.backend,
           alertmanagerUrl: this.alerting ? `http://${this.alerting.address}` : undefined,
+          opensearch: this.opensearch ? { url: this.opensearch.opensearchUrl, indexPattern: this.opensearch.indexPattern, username: this.opensearch.reader.username } : undefined,
         },
+        opensearch: this.opensearch ? { password: this.opensearch.reader.password, caCert: this.opensearch.caCert } : undefined,
         // Planned and validated by validateStack, before anything was registered.
         dashboardPlan: checked.dashboardPlan,
         // The one routing definition, so Grafana-managed alerts route like Alertmanager's.
@@ -249,6 +264,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       ...this.prometheus.workloads,
       ...(this.alerting?.workloads ?? []),
       ...(this.logs?.workloads ?? []),
+      ...(this.opensearch?.workloads ?? []),
       ...(this.tracing?.workloads ?? []),
       ...(this.grafana?.workloads ?? []),
       ...(this.errorTracking?.workloads ?? []),

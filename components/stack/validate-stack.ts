@@ -71,7 +71,8 @@ function dashboardIssues(config: StackConfig, namespace: string): { issues: stri
   const tracesBackend = config.tracing.enabled ? config.tracing.backend : undefined;
   const datasources = grafanaDatasources({
     prometheusUrl: "",
-    lokiUrl: config.logs.enabled ? "" : undefined,
+    lokiUrl: config.logs.enabled && config.logs.backend === "loki" ? "" : undefined,
+    opensearch: config.logs.enabled && config.logs.backend === "opensearch" ? { url: "", indexPattern: "", username: "" } : undefined,
     tracesUrl: config.tracing.enabled ? "" : undefined,
     tracesBackend,
     alertmanagerUrl: config.alertmanager.enabled ? "" : undefined,

@@ -108,14 +108,14 @@ export function collectorStableVersion(release: string): string {
 }
 
 /** The versions package-lock.json holds for the Pulumi packages. */
-export function lockedVersions(lockText: string): Record<"pulumi" | "docker" | "random" | "kubernetes", string> {
+export function lockedVersions(lockText: string): Record<"pulumi" | "docker" | "random" | "tls" | "kubernetes", string> {
   const lock = JSON.parse(lockText) as { packages: Record<string, { version?: string }> };
   const get = (name: string): string => {
     const v = lock.packages[`node_modules/${name}`]?.version;
     if (!v) throw new Error(`package-lock.json holds no version of ${name}`);
     return v;
   };
-  return { pulumi: get("@pulumi/pulumi"), docker: get("@pulumi/docker"), random: get("@pulumi/random"), kubernetes: get("@pulumi/kubernetes") };
+  return { pulumi: get("@pulumi/pulumi"), docker: get("@pulumi/docker"), random: get("@pulumi/random"), tls: get("@pulumi/tls"), kubernetes: get("@pulumi/kubernetes") };
 }
 
 const PLACEHOLDER_UI = (product: string): string =>
@@ -464,6 +464,12 @@ export function unobtainable(lockText: string): { name: string; version: string;
       version: locked.random,
       module: `github.com/pulumi/pulumi-random/provider/v4@v${locked.random}`,
       why: "the proxy here serves no version of the provider module (its sdk/v4 tag is served, the provider's pseudo-version is refused)",
+    },
+    {
+      name: "pulumi-resource-tls",
+      version: locked.tls,
+      module: `github.com/pulumi/pulumi-tls/provider/v5@v${locked.tls}`,
+      why: "the proxy here serves no version of the provider module (refused with 403)",
     },
     {
       name: "pulumi-resource-kubernetes",

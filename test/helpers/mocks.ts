@@ -92,7 +92,7 @@ export function mockAutoName(pulumiName: string): string {
 
 /**
  * Outputs the real providers compute and the stack reads: a RandomPassword's `result`, a
- * RemoteImage's `imageId`, and the
+ * RemoteImage's `imageId`, the tls provider's keys and certificates, and the
  * name of a Kubernetes object created without `metadata.name` (so a pod's reference to an
  * auto-named ConfigMap resolves). Recorded inputs stay as they were sent.
  */
@@ -100,6 +100,11 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, 
   if (args.type === "random:index/randomPassword:RandomPassword") return { result: GENERATED_PASSWORD };
   // The real provider's imageId is the local image's id; the image's name stands for it here.
   if (args.type === "docker:index/remoteImage:RemoteImage") return { imageId: args.inputs.name };
+  // Key material the tls provider generates: a distinctive text per resource, to find where it went.
+  const pem = (kind: string) => `-----BEGIN ${kind}-----\nmock ${args.name}\n-----END ${kind}-----\n`;
+  if (args.type === "tls:index/privateKey:PrivateKey") return { privateKeyPem: pem("RSA PRIVATE KEY"), privateKeyPemPkcs8: pem("PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY") };
+  if (args.type === "tls:index/selfSignedCert:SelfSignedCert" || args.type === "tls:index/locallySignedCert:LocallySignedCert") return { certPem: pem("CERTIFICATE") };
+  if (args.type === "tls:index/certRequest:CertRequest") return { certRequestPem: pem("CERTIFICATE REQUEST") };
   const metadata = args.inputs.metadata;
   if (args.type.startsWith("kubernetes:") && metadata && typeof metadata === "object" && metadata.name === undefined) {
     return { metadata: { ...metadata, name: mockAutoName(args.name) } };

@@ -8,6 +8,10 @@ export function everyPart(tracing: "jaeger" | "tempo"): DeployedParts {
     alertmanager: true,
     alertmanagerClustered: true,
     logs: true,
+    // Not one real config (Loki and OpenSearch are alternatives), but every group's switch on.
+    opensearch: true,
+    errorTracking: true,
+    backups: { staleAfterSeconds: 43200 },
     tracing,
     grafana: true,
     kubeletMetrics: true,
