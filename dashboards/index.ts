@@ -13,7 +13,7 @@ import { postgres } from "./postgres";
 import { probes } from "./probes";
 import { redis } from "./redis";
 import { stackHealth, stackHealthDashboard } from "./stack-health";
-import { backups, errorTracking, opensearchLogs } from "./stack-services";
+import { backups, backupsDashboard, errorTracking, opensearchLogs } from "./stack-services";
 import { TracesBackend, tracesDashboard } from "./traces";
 import { checkDatasources } from "./validate";
 
@@ -61,7 +61,7 @@ const CATALOGUE: readonly CatalogueEntry[] = [
   { uid: opensearchLogs.uid, dashboard: () => opensearchLogs, needs: { part: "logs.backend", deployed: (p) => p.opensearch === true, off: "logs.backend is not opensearch (or logs.enabled is false)" } },
   { uid: "obs-traces", dashboard: (p) => tracesDashboard(p.tracing ?? "tempo"), needs: { part: "tracing.enabled", deployed: (p) => p.tracing !== undefined } },
   { uid: errorTracking.uid, dashboard: () => errorTracking, needs: { part: "errorTracking.enabled", deployed: (p) => p.errorTracking === true } },
-  { uid: backups.uid, dashboard: () => backups, needs: { part: "backups.enabled", deployed: (p) => p.backups !== undefined } },
+  { uid: backups.uid, dashboard: (p) => backupsDashboard(p.platform), needs: { part: "backups.enabled", deployed: (p) => p.backups !== undefined } },
   { uid: alerts.uid, dashboard: (p) => alertsDashboard(p) },
   { uid: stackHealth.uid, dashboard: (p) => stackHealthDashboard(p) },
 ];

@@ -77,40 +77,49 @@ export const errorTracking: Dashboard = {
 const textfile = `job="${jobNames.backups}"`;
 const cronjobs = `cronjob=~"backup-.+"`;
 
-export const backups: Dashboard = {
-  uid: "obs-backups",
-  title: "Backups",
-  folder: FOLDERS.observability,
-  build: () =>
-    buildDashboard(
-      newDashboard(backups.uid, backups.title, ["observability", "backups"])
+/**
+ * The backups' freshness, runs and sizes. Docker: the schedulers' textfile; Kubernetes: the CronJobs'
+ * status from kube-state-metrics; without a platform (the catalogue) both, each panel saying which.
+ */
+export function backupsDashboard(platform?: "docker" | "kubernetes"): Dashboard {
+  const docker = platform !== "kubernetes";
+  const kubernetes = platform !== "docker";
+  const age = [
+    ...(docker ? [q(`time() - max by (target) (backup_last_success_timestamp_seconds{${textfile}})`, "{{target}}")] : []),
+    ...(kubernetes ? [q(`time() - max by (cronjob) (kube_cronjob_status_last_successful_time{${cronjobs}})`, "{{cronjob}}")] : []),
+  ];
+  const d: Dashboard = {
+    uid: "obs-backups",
+    title: "Backups",
+    folder: FOLDERS.observability,
+    build: () => {
+      let b = newDashboard(d.uid, d.title, ["observability", "backups"])
         .description("Age of the newest successful backup of each target, the last runs and their sizes. Docker: the schedulers' textfile (job backups); Kubernetes: the backup-* CronJobs' status from kube-state-metrics.")
         .withRow(new RowBuilder("Freshness"))
-        .withPanel(
-          tablePanel({
-            title: "Last successful backup",
-            unit: "s",
-            queries: [
-              q(`time() - max by (target) (backup_last_success_timestamp_seconds{${textfile}})`, "age (Docker)", { table: true }),
-              q(`time() - max by (cronjob) (kube_cronjob_status_last_successful_time{${cronjobs}})`, "age (Kubernetes)", { table: true }),
-            ],
-          }),
-        )
         .withPanel(
           timeseriesPanel({
             title: "Age of the newest backup",
             unit: "s",
             description: "BackupTooOld fires when it passes twice the longest gap of backups.schedule.",
-            queries: [
-              q(`time() - max by (target) (backup_last_success_timestamp_seconds{${textfile}})`, "{{target}}"),
-              q(`time() - max by (cronjob) (kube_cronjob_status_last_successful_time{${cronjobs}})`, "{{cronjob}}"),
-            ],
+            queries: age,
           }),
-        )
-        .withRow(new RowBuilder("Runs"))
-        .withPanel(timeseriesPanel({ title: "Last run succeeded (Docker)", unit: "short", min: 0, max: 1, queries: [q(`backup_last_run_success{${textfile}}`, "{{target}}")] }))
-        .withPanel(timeseriesPanel({ title: "Run duration (Docker)", unit: "s", queries: [q(`backup_last_run_duration_seconds{${textfile}}`, "{{target}}")] }))
-        .withPanel(timeseriesPanel({ title: "Backup size (Docker)", unit: "bytes", queries: [q(`backup_last_size_bytes{${textfile}}`, "{{target}}")] }))
-        .withPanel(timeseriesPanel({ title: "Failed backup jobs (Kubernetes)", unit: "short", queries: [q(`sum by (job_name) (kube_job_failed{job_name=~"backup-.+", condition="true"})`, "{{job_name}}")] })),
-    ),
-};
+        );
+      if (docker) {
+        b = b
+          .withRow(new RowBuilder("Runs (Docker)"))
+          .withPanel(tablePanel({ title: "Last runs", unit: "short", queries: [q(`backup_last_run_success{${textfile}}`, "succeeded", { table: true }), q(`backup_last_run_duration_seconds{${textfile}}`, "seconds", { table: true }), q(`backup_last_size_bytes{${textfile}}`, "bytes", { table: true })] }))
+          .withPanel(timeseriesPanel({ title: "Last run succeeded", unit: "short", min: 0, max: 1, queries: [q(`backup_last_run_success{${textfile}}`, "{{target}}")] }))
+          .withPanel(timeseriesPanel({ title: "Backup size", unit: "bytes", queries: [q(`backup_last_size_bytes{${textfile}}`, "{{target}}")] }));
+      }
+      if (kubernetes) {
+        b = b
+          .withRow(new RowBuilder("Runs (Kubernetes)"))
+          .withPanel(timeseriesPanel({ title: "Failed backup jobs", unit: "short", queries: [q(`sum by (job_name) (kube_job_failed{job_name=~"backup-.+", condition="true"})`, "{{job_name}}")] }));
+      }
+      return buildDashboard(b);
+    },
+  };
+  return d;
+}
+
+export const backups: Dashboard = backupsDashboard();

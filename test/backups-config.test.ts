@@ -1,3 +1,4 @@
+import { backupTargets } from "../components/backups/config";
 import { z } from "zod";
 import { configPath } from "../components/stack/config-loader";
 import { backupSecretKeys, backupsIssues, backupsSchema, ConfigIssue, staleAfterSeconds } from "../components/backups/config";
@@ -16,16 +17,20 @@ const s3Secrets = new Set<string>(Object.values(backupSecretKeys));
 const utc = (iso: string) => new Date(`${iso}Z`);
 
 describe("backups config defaults", () => {
-  it("is off, and when on backs up all three every 6 hours to a 50Gi volume, keeping 7", () => {
+  it("is off, and when on backs up Prometheus, and Grafana and Alertmanager when deployed, every 6 hours to a 50Gi volume, keeping 7", () => {
     expect(backups()).toStrictEqual({
       enabled: false,
       schedule: "0 */6 * * *",
       keep: 7,
-      targets: { prometheus: true, grafana: true, alertmanager: true },
+      targets: { prometheus: true },
       destination: { type: "volume", size: "50Gi" },
       resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
     });
     expect(backupsIssues(backups({ enabled: true }), noSecrets)).toStrictEqual([]);
+    // Unset, Grafana and Alertmanager follow whether the stack deploys them; set, they are as set.
+    expect(backupTargets(backups({ enabled: true }), { grafana: true, alertmanager: true })).toStrictEqual(["prometheus", "grafana", "alertmanager"]);
+    expect(backupTargets(backups({ enabled: true }), { grafana: false, alertmanager: true })).toStrictEqual(["prometheus", "alertmanager"]);
+    expect(backupTargets(backups({ enabled: true, targets: { alertmanager: false } }), { grafana: true, alertmanager: true })).toStrictEqual(["prometheus", "grafana"]);
   });
 
   it("checks nothing while disabled", () => {

@@ -153,7 +153,7 @@ describe("scheduler", () => {
 
   it("serves the textfile read-only on :9107 and never passes a secret", () => {
     const script = scheduler("0 */6 * * *");
-    expect(script).toContain("rclone serve http '/metrics' --addr ':9107' --read-only &");
+    expect(script).toContain("rclone serve http '/metrics' --addr ':9107' --read-only --dir-cache-time 1s --poll-interval 0 &");
     const backup = renderBackupScript(ALL);
     for (const text of [script, backup]) {
       expect(text).not.toContain(CREDS.accessKeyId);

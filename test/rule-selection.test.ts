@@ -33,7 +33,7 @@ describe("the rule groups a stack deploys", () => {
   it("prod (Kubernetes, managed control plane, Grafana deployed): the Kubernetes, volume and Grafana groups, PostgreSQL and Redis; no control-plane group", () => {
     expect(groupsOf(stackConfig("prod"))).toStrictEqual([
       "targets", "node", "containers", "postgres", "redis", "blackbox", "http-slo", "http-red", "prometheus", "alertmanager",
-      "otel-collector", "jaeger", "loki", "alloy", "grafana", "kubernetes", "kubernetes-storage",
+      "otel-collector", "jaeger", "loki", "alloy", "grafana", "backups", "kubernetes", "kubernetes-storage",
     ]);
   });
 

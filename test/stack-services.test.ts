@@ -253,7 +253,10 @@ describe("rejected at preview, with the config path", () => {
 
   it("Loki-only settings with the OpenSearch backend, and parts the backups would copy that are not deployed", () => {
     expect(problems({ logs: { backend: "opensearch", rules: [{ alert: "A", expr: 'sum(rate({app="x"}[5m])) > 1', summary: "s", description: "d", runbookUrl: "https://x.example.com" }] } })).toContain("observability:logs.rules: are LogQL rules evaluated by Loki's ruler; logs.backend opensearch has no ruler");
-    expect(problems({ backups: { enabled: true }, grafana: { enabled: false } })).toContain("observability:backups.targets.grafana is true, but the stack deploys no Grafana");
+    expect(problems({ backups: { enabled: true, targets: { grafana: true } }, grafana: { enabled: false } })).toContain("observability:backups.targets.grafana is true, but the stack deploys no Grafana");
+    // Unset, a target follows its part: no Grafana, no Grafana backup, no error.
+    expect(problems({ backups: { enabled: true }, grafana: { enabled: false } })).toBe("");
+    expect(problems({ backups: { enabled: true, targets: { prometheus: false } }, grafana: { enabled: false }, alertmanager: { enabled: false } })).toContain("observability:backups.targets: selects nothing this stack deploys to back up");
     expect(problems({ backups: { enabled: true }, docker: { bindAddress: "0.0.0.0" } })).toContain("observability:backups.targets.prometheus: enables Prometheus' admin API");
     expect(problems({ logs: { backend: "opensearch" }, exporters: { blackbox: { enabled: false } } })).toContain("observability:logs.backend: opensearch needs exporters.blackbox.enabled");
   });

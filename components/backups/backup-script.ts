@@ -187,6 +187,7 @@ for target in $TARGETS; do
   fi
 done
 
+mkdir -p "$(dirname "$METRICS_FILE")"
 TMP="$METRICS_FILE.tmp.$$"
 {
   echo '# HELP backup_last_run_timestamp_seconds When the last backup run of the target ended, successful or not.'
@@ -372,7 +373,11 @@ ${renderScheduleMatcher(input.schedule)}
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) scheduler $*"; }
 
 # The textfile over HTTP for Prometheus (content type by extension: the scrape job sets a fallback protocol).
-rclone serve http ${shQuote(input.metricsDir)} --addr ${shQuote(`:${port}`)} --read-only &
+# Its folder exists before the server starts, and the server re-reads it every second: rclone caches
+# a listing (5 minutes by default), and a folder created later, or a file replaced by a run, would
+# answer 404 or stale bytes until then.
+mkdir -p ${shQuote(input.metricsDir)}
+rclone serve http ${shQuote(input.metricsDir)} --addr ${shQuote(`:${port}`)} --read-only --dir-cache-time 1s --poll-interval 0 &
 SERVER=$!
 RUN=''
 NAP=''

@@ -11,6 +11,8 @@ export interface BackupsArgs {
   platform: Platform;
   /** `backups`, validated (`backupsSchema` + `backupsIssues`). */
   backups: BackupsConfig;
+  /** What to back up (`backupTargets(backups, <what the stack deploys>)`). Default: every target not set false. */
+  targets?: BackupTarget[];
   /** `http://host:port` of the stack's Prometheus (with its admin API on), when `targets.prometheus`. */
   prometheusUrl?: string;
   /** `http://host:port` of the stack's Alertmanager, when `targets.alertmanager`. */
@@ -40,7 +42,7 @@ export class Backups extends pulumi.ComponentResource {
     const dest = cfg.destination;
     if (dest.type === "s3" && (!dest.bucket || !args.s3Credentials)) throw new Error(`${name}: backups.destination.type s3 needs destination.bucket and s3Credentials`);
     const scheduling = args.platform.capabilities.scheduledJobs;
-    this.targets = BACKUP_TARGETS.filter((t) => cfg.targets[t]);
+    this.targets = args.targets ?? BACKUP_TARGETS.filter((t) => cfg.targets[t] !== false);
     this.destination = remotePath(dest, BACKUP_VOLUME_DIR);
     const rcloneConfig = dest.type === "s3"
       ? pulumi.secret(pulumi.all([args.s3Credentials!.accessKeyId, args.s3Credentials!.secretAccessKey]).apply(([accessKeyId, secretAccessKey]) => renderRcloneConfig(dest, { accessKeyId, secretAccessKey })))

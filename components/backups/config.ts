@@ -44,10 +44,13 @@ export const backupsSchema = strictObject({
   targets: strictObject({
     /** Prometheus' TSDB: a snapshot through the admin API, tarred and gzipped. Default true. */
     prometheus: enabledTarget("Prometheus' TSDB"),
-    /** Grafana's SQLite database (`grafana.db`: users, API keys, dashboards made in the UI). Default true. */
-    grafana: enabledTarget("Grafana's database"),
-    /** Alertmanager's silences, as the JSON of `GET /api/v2/silences`. Default true. */
-    alertmanager: enabledTarget("Alertmanager's silences"),
+    /**
+     * Grafana's SQLite database (`grafana.db`: users, API keys, dashboards made in the UI). Default:
+     * true when the stack deploys Grafana (`grafana.enabled`, `mode: deploy`); true without it is an error.
+     */
+    grafana: z.boolean({ invalid_type_error: "must be true or false (back up Grafana's database)" }).optional(),
+    /** Alertmanager's silences, as the JSON of `GET /api/v2/silences`. Default: true when `alertmanager.enabled`; true without it is an error. */
+    alertmanager: z.boolean({ invalid_type_error: "must be true or false (back up Alertmanager's silences)" }).optional(),
   }).default({}),
   destination: strictObject({
     /** `volume` (a retained volume of the stack) or `s3` (any S3-compatible store). Default `volume`. */
@@ -97,7 +100,7 @@ export function backupsIssues(backups: BackupsConfig, presentSecrets: ReadonlySe
   } else if (longestGapSeconds(parsed.cron) === undefined) {
     issues.push([["backups", "schedule"], `"${backups.schedule}" never runs: no date matches it; e.g. ${SCHEDULE_EXAMPLE}`]);
   }
-  if (!BACKUP_TARGETS.some((t) => backups.targets[t])) {
+  if (!BACKUP_TARGETS.some((t) => backups.targets[t] !== false)) {
     issues.push([["backups", "targets"], `selects nothing to back up: set at least one of ${BACKUP_TARGETS.join(", ")} to true, or backups.enabled to false`]);
   }
   const dest = backups.destination;
@@ -113,6 +116,19 @@ export function backupsIssues(backups: BackupsConfig, presentSecrets: ReadonlySe
     }
   }
   return issues;
+}
+
+/**
+ * The targets a stack backs up: Prometheus when `targets.prometheus`; Grafana and Alertmanager when
+ * set true, or, unset, when the stack deploys them.
+ */
+export function backupTargets(backups: BackupsConfig, deployed: { grafana: boolean; alertmanager: boolean }): BackupTarget[] {
+  const on: Record<BackupTarget, boolean> = {
+    prometheus: backups.targets.prometheus,
+    grafana: backups.targets.grafana ?? deployed.grafana,
+    alertmanager: backups.targets.alertmanager ?? deployed.alertmanager,
+  };
+  return BACKUP_TARGETS.filter((t) => on[t]);
 }
 
 /**

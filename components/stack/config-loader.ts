@@ -7,7 +7,7 @@ import { serviceSchema, ServiceSpec } from "../services/service-spec";
 import { grafanaHostPortClaims, grafanaIssues } from "../grafana/config";
 import { logsIssues } from "../logs/config";
 import { errorTrackingIssues } from "../errortracking/config";
-import { backupsIssues } from "../backups/config";
+import { backupsIssues, backupTargets } from "../backups/config";
 import { quantityValue } from "../shared/config-primitives";
 import { shortestFor } from "../rules/config";
 import { hostPortClaims, tracingIssues } from "../tracing/config";
@@ -184,16 +184,24 @@ function partIssues(cfg: StackConfig): [(string | number)[], string][] {
   }
   const b = cfg.backups;
   if (!b.enabled) return issues;
-  if (b.targets.grafana && !(cfg.grafana.enabled && cfg.grafana.mode === "deploy")) {
+  if (b.targets.grafana === true && !(cfg.grafana.enabled && cfg.grafana.mode === "deploy")) {
     issues.push([["backups", "targets", "grafana"], "is true, but the stack deploys no Grafana (grafana.enabled false or grafana.mode existing): set backups.targets.grafana to false, and back up an existing Grafana where it runs"]);
   }
-  if (b.targets.alertmanager && !cfg.alertmanager.enabled) {
+  if (b.targets.alertmanager === true && !cfg.alertmanager.enabled) {
     issues.push([["backups", "targets", "alertmanager"], "is true, but alertmanager.enabled is false: set backups.targets.alertmanager to false"]);
+  }
+  if (backupTargets(b, deployedBackupSources(cfg)).length === 0) {
+    issues.push([["backups", "targets"], "selects nothing this stack deploys to back up: set backups.targets.prometheus to true, or backups.enabled to false"]);
   }
   if (b.targets.prometheus && cfg.platform === "docker" && !isLoopback(cfg.docker.bindAddress)) {
     issues.push([["backups", "targets", "prometheus"], `enables Prometheus' admin API (snapshots, series deletion), and docker.bindAddress ${cfg.docker.bindAddress} publishes Prometheus' port beyond this host: bind to 127.0.0.1, or set backups.targets.prometheus to false`]);
   }
   return issues;
+}
+
+/** The parts the backups could copy, deployed or not. */
+export function deployedBackupSources(cfg: StackConfig): { grafana: boolean; alertmanager: boolean } {
+  return { grafana: cfg.grafana.enabled && cfg.grafana.mode === "deploy", alertmanager: cfg.alertmanager.enabled };
 }
 
 function isLoopback(address: string): boolean {

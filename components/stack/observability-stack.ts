@@ -1,7 +1,7 @@
 import { resolveImage } from "../shared/versions";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertRouting } from "../alerting/alert-routing";
-import { parseService, parseStackConfig, PresentSecrets, StackSecrets } from "./config-loader";
+import { deployedBackupSources, parseService, parseStackConfig, PresentSecrets, StackSecrets } from "./config-loader";
 import { ServiceSpec, ServiceSpecInput } from "../services/service-spec";
 import { thresholdsOf } from "../rules/config";
 import { StackConfig, StackConfigInput } from "./config-schema";
@@ -20,6 +20,7 @@ import { validateStack } from "./validate-stack";
 import { withoutDebugStackTraces } from "../platform/stack-traces";
 import { ErrorTracking } from "../errortracking/error-tracking";
 import { Backups } from "../backups/backups";
+import { backupTargets } from "../backups/config";
 
 export interface ObservabilityStackArgs {
   /**
@@ -216,6 +217,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       this.backups = withoutDebugStackTraces(() => new Backups(`${name}-backups`, {
         platform: this.platform,
         backups: config.backups,
+        targets: backupTargets(config.backups, deployedBackupSources(config)),
         prometheusUrl: `http://${this.prometheus.address}`,
         alertmanagerUrl: this.alerting ? `http://${this.alerting.address}` : undefined,
         s3Credentials: secrets.backupS3AccessKeyId !== undefined && secrets.backupS3SecretAccessKey !== undefined

@@ -205,6 +205,22 @@ export const STAND_INS: StandIn[] = [
     ports: ["5778", "5779", "4317", "4318", "14268", "14250", "9411", "16686", "13132", "13133"],
     upstream: "jaegertracing/jaeger cmd/jaeger/Dockerfile",
   },
+  {
+    image: "rclone",
+    base: "busybox",
+    binaries: [{ recipe: "rclone", binary: "rclone", to: "/usr/local/bin/rclone" }],
+    env: { XDG_CONFIG_HOME: "/config" },
+    // Alpine's /var/tmp (1777), where the backup jobs keep their volume (components/backups/workloads.ts).
+    dirs: [
+      { path: "/var/tmp", owner: "root:root", mode: "1777" },
+      { path: "/data", owner: "root:root" },
+    ],
+    user: "root",
+    entrypoint: ["rclone"],
+    workdir: "/data",
+    ports: [],
+    upstream: "rclone/rclone Dockerfile",
+  },
 ];
 
 /** The stand-in's tag: the pinned image under the local mirror prefix, as `images.registry` rewrites it. */
@@ -239,7 +255,7 @@ export function dockerfile(spec: StandIn, from: string): string {
   if (spec.env) lines.push(`ENV ${Object.entries(spec.env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   if (spec.workdir) lines.push(`WORKDIR ${spec.workdir}`);
   lines.push(`USER ${spec.user}`);
-  lines.push(`EXPOSE ${spec.ports.join(" ")}`);
+  if (spec.ports.length > 0) lines.push(`EXPOSE ${spec.ports.join(" ")}`);
   if (spec.volumes && spec.volumes.length > 0) lines.push(`VOLUME ${json(spec.volumes)}`);
   lines.push(`ENTRYPOINT ${json(spec.entrypoint)}`);
   if (spec.cmd) lines.push(`CMD ${json(spec.cmd)}`);

@@ -80,6 +80,9 @@ export const UPSTREAM_ONLY: Record<Exclude<Part, LivePart | "applications">, Ups
   kubeStateMetrics: {
     source: "k8s.io/kube-state-metrics/v2@v2.20.0 internal/store/*.go (cannot run: no API server here)",
     names: [
+      // The backup CronJobs' freshness (components/rules/stack-services-rules.ts).
+      "kube_cronjob_created",
+      "kube_cronjob_status_last_successful_time",
       "kube_daemonset_status_current_number_scheduled",
       "kube_daemonset_status_desired_number_scheduled",
       "kube_daemonset_status_number_available",
