@@ -216,7 +216,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
       if (spec.volume) {
         const [claim] = volumeClaimTemplates(spec, this.storageClass);
         const claimName = `data-${spec.name}`;
-        new k8s.core.v1.PersistentVolumeClaim(`${base}-data`, { metadata: metadata(claimName), spec: claim.spec }, opts);
+        // Kept by `pulumi destroy` (a job's claim is not a StatefulSet's, which its controller keeps):
+        // these are the backups. Deleting the namespace still deletes it (see "Upgrades and data safety").
+        new k8s.core.v1.PersistentVolumeClaim(`${base}-data`, { metadata: metadata(claimName), spec: claim.spec }, { ...opts, retainOnDelete: true });
         const podSpec = template.spec as k8s.types.input.core.v1.PodSpec;
         jobTemplate = { ...template, spec: { ...podSpec, volumes: [...((podSpec.volumes as k8s.types.input.core.v1.Volume[]) ?? []), { name: "data", persistentVolumeClaim: { claimName } }] } };
       }

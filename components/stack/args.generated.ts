@@ -1022,9 +1022,9 @@ export interface BackupsConfig {
 export interface BackupsTargetsConfig {
   /** Prometheus' TSDB: a snapshot through the admin API, tarred and gzipped. Default true. */
   prometheus?: boolean;
-  /** Grafana's SQLite database (`grafana.db`: users, API keys, dashboards made in the UI). Default true. */
+  /** Grafana's SQLite database (`grafana.db`: users, API keys, dashboards made in the UI). Default: true when the stack deploys Grafana (`grafana.enabled`, `mode: deploy`); true without it is an error. */
   grafana?: boolean;
-  /** Alertmanager's silences, as the JSON of `GET /api/v2/silences`. Default true. */
+  /** Alertmanager's silences, as the JSON of `GET /api/v2/silences`. Default: true when `alertmanager.enabled`; true without it is an error. */
   alertmanager?: boolean;
 }
 

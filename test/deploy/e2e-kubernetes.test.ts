@@ -75,6 +75,22 @@ function kubernetesObjects(resources: RegisteredResource[]): KubeObject[] {
     .map(({ o }) => o);
 }
 
+/** One volume per claim of the program's own (a backup job's), sized to it. */
+function volumesForClaims(claims: KubeObject[]): KubeObject[] {
+  return claims.map((claim) => ({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: `pv-${claim.metadata.name}` },
+    spec: {
+      capacity: { storage: claim.spec.resources.requests.storage },
+      accessModes: claim.spec.accessModes,
+      storageClassName: STORAGE_CLASS,
+      persistentVolumeReclaimPolicy: "Retain",
+      hostPath: { path: `/var/lib/obs-e2e/pv-${claim.metadata.name}` },
+    },
+  }));
+}
+
 /** One volume per claim each StatefulSet replica will make, sized to it. */
 function volumesFor(statefulSets: KubeObject[]): KubeObject[] {
   return statefulSets.flatMap((sts) =>
@@ -119,10 +135,13 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
     }
   };
   const workloadsOf = (kind: string) => objects.filter((o) => o.kind === kind);
+  /** The objects the program registers with retainOnDelete: `pulumi destroy` leaves them. */
+  let retained: Set<string>;
 
   beforeAll(async () => {
     ({ recorder } = await timed("program under mocks", () => runProgram("prod")));
     objects = kubernetesObjects(recorder.resources);
+    retained = new Set(recorder.resources.filter((r) => r.type.startsWith("kubernetes:") && r.opts?.retainOnDelete).map((r) => label(manifestOf(r) as KubeObject)));
     cluster = await timed("control plane start", startKubeCluster);
     const { client } = cluster;
     // What a cluster brings along: nodes, and a default StorageClass with volumes for the claims.
@@ -135,7 +154,7 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
       reclaimPolicy: "Retain",
       volumeBindingMode: "Immediate",
     });
-    for (const pv of volumesFor(workloadsOf("StatefulSet"))) await client.ok("POST", "/api/v1/persistentvolumes", pv);
+    for (const pv of [...volumesFor(workloadsOf("StatefulSet")), ...volumesForClaims(workloadsOf("PersistentVolumeClaim"))]) await client.ok("POST", "/api/v1/persistentvolumes", pv);
     await waitFor(async () => {
       const nodes = await client.list("v1", "Node");
       return nodes.length === NODES.length && nodes.every((n) => n.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
@@ -228,7 +247,10 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
       };
     };
     const workloads = ["Deployment", "StatefulSet", "DaemonSet"].flatMap(workloadsOf);
-    for (const w of workloads.filter((w) => w.metadata.namespace === STACK_NAMESPACE)) {
+    // The backup CronJobs' pods too (the Job controller makes them at the schedule, not during this test).
+    const jobs = workloadsOf("CronJob").map((c) => ({ ...c, spec: { template: c.spec.jobTemplate.spec.template } }));
+    expect(jobs.map((j) => j.metadata.name).sort()).toStrictEqual(["backup-alertmanager", "backup-grafana", "backup-prometheus"]);
+    for (const w of [...workloads, ...jobs].filter((w) => w.metadata.namespace === STACK_NAMESPACE)) {
       // Dry run: admission runs in full, nothing is stored. No warning: nothing departs from restricted.
       const res = await client.create(podOf(w, STACK_NAMESPACE), { dryRun: true });
       expect([w.metadata.name, res.status, res.warnings]).toStrictEqual([w.metadata.name, 201, []]);
@@ -267,10 +289,14 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
     expect(res.body.message).toMatch(/violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false .*unrestricted capabilities .*runAsNonRoot != true .*seccompProfile/);
   });
 
-  it("binds every StatefulSet claim and has every StatefulSet report ready", async () => {
+  it("binds every StatefulSet claim and the backup jobs' claims, and has every StatefulSet report ready", async () => {
     const { client } = cluster;
     const claims = await client.list("v1", "PersistentVolumeClaim", STACK_NAMESPACE);
-    const expected = workloadsOf("StatefulSet").flatMap((s) => Array.from({ length: s.spec.replicas }, (_, i) => `data-${s.metadata.name}-${i}`)).sort();
+    const expected = [
+      ...workloadsOf("StatefulSet").flatMap((s) => Array.from({ length: s.spec.replicas }, (_, i) => `data-${s.metadata.name}-${i}`)),
+      ...workloadsOf("PersistentVolumeClaim").map((c) => c.metadata.name),
+    ].sort();
+    expect(workloadsOf("PersistentVolumeClaim").map((c) => c.metadata.name).sort()).toStrictEqual(["data-backup-alertmanager", "data-backup-grafana", "data-backup-prometheus"]);
     expect(claims.map((c) => [c.metadata.name, c.status.phase]).sort()).toStrictEqual(expected.map((n) => [n, "Bound"]));
     for (const c of claims) expect(quantityValue(c.status.capacity.storage)).toBeGreaterThanOrEqual(quantityValue(c.spec.resources.requests.storage)!);
     for (const s of workloadsOf("StatefulSet")) {
@@ -335,14 +361,16 @@ describeWithBinaries("the prod stack's Kubernetes objects on a real API server (
     const claimNames = async () => (await client.list("v1", "PersistentVolumeClaim", STACK_NAMESPACE)).map((c) => `${c.metadata.name} ${c.status.phase}`).sort();
     const claimsBefore = await claimNames();
     await timed("delete", async () => {
-      // Reverse apply order, as the engine deletes dependents before what they depend on.
-      for (const o of [...objects].reverse().filter((o) => o.kind !== "Namespace")) await client.delete(o);
+      // Reverse apply order, as the engine deletes dependents before what they depend on; what the
+      // program marks retainOnDelete (the backup jobs' claims) the engine leaves in place.
+      for (const o of [...objects].reverse().filter((o) => o.kind !== "Namespace" && !retained.has(label(o)))) await client.delete(o);
       await waitFor(async () => {
         for (const ns of [STACK_NAMESPACE, AGENTS_NAMESPACE]) if ((await client.list("v1", "Pod", ns)).length > 0) return false;
         return true;
       }, 120000, "every pod gone", 500);
     });
-    for (const o of objects.filter((o) => o.kind !== "Namespace")) expect([label(o), (await client.get(o)).status]).toStrictEqual([label(o), 404]);
+    for (const o of objects.filter((o) => o.kind !== "Namespace")) expect([label(o), (await client.get(o)).status]).toStrictEqual([label(o), retained.has(label(o)) ? 200 : 404]);
+    expect([...retained].sort()).toStrictEqual(["PersistentVolumeClaim observability/data-backup-alertmanager", "PersistentVolumeClaim observability/data-backup-grafana", "PersistentVolumeClaim observability/data-backup-prometheus"]);
     // A StatefulSet's claims outlive it (persistentVolumeClaimRetentionPolicy: Retain, the default).
     expect(await claimNames()).toStrictEqual(claimsBefore);
     await sleep(1000);
