@@ -8,6 +8,7 @@ describe("GlitchTip's settings", () => {
   it("the environment: the URL in every DSN, registration and organization creation off, the retention", () => {
     expect(glitchtipEnv({ url: "https://errors.example.com", fromEmail: "glitchtip@example.com", eventRetentionDays: 30, openRegistration: false, adminEmail: "sre@example.com" })).toStrictEqual({
       GLITCHTIP_DOMAIN: "https://errors.example.com",
+      ALLOWED_HOSTS: "errors.example.com",
       DEFAULT_FROM_EMAIL: "glitchtip@example.com",
       GLITCHTIP_MAX_EVENT_LIFE_DAYS: "30",
       ENABLE_USER_REGISTRATION: "False",
@@ -15,6 +16,7 @@ describe("GlitchTip's settings", () => {
       PORT: "8000",
       DJANGO_SUPERUSER_EMAIL: "sre@example.com",
     });
+    expect(glitchtipEnv({ url: "http://127.0.0.1:8000", fromEmail: "g@localhost", eventRetentionDays: 90, openRegistration: false, adminEmail: "sre@example.com", internalHosts: ["glitchtip", "127.0.0.1"] }).ALLOWED_HOSTS).toBe("127.0.0.1,glitchtip");
     expect(defaultFromEmail("https://errors.example.com/")).toBe("glitchtip@errors.example.com");
     expect(defaultFromEmail("http://127.0.0.1:8000")).toBe("glitchtip@localhost");
   });

@@ -158,6 +158,8 @@ describe("on Docker", () => {
     expect(worker.healthcheck).toBeUndefined();
     expect(worker.envs).toContain("DJANGO_SUPERUSER_EMAIL=sre@example.com");
     expect(worker.envs).toContain("GLITCHTIP_DOMAIN=http://127.0.0.1:8000");
+    // The probe's Host header (the in-network name) is allowed beside the public one.
+    expect(worker.envs).toContain("ALLOWED_HOSTS=127.0.0.1,glitchtip");
     const postgres = byName("docker:index/container:Container", "obs-glitchtip-postgres");
     expect(postgres.envs).toContain("POSTGRES_PASSWORD_FILE=/run/secrets/postgres-password");
     expect(Object.keys(postgres.tmpfs)).toEqual(expect.arrayContaining(["/var/run/postgresql"]));

@@ -76,9 +76,12 @@ export class ErrorTracking extends pulumi.ComponentResource {
       EMAIL_URL: pulumi.secret(args.emailUrl ?? "consolemail://"),
       DJANGO_SUPERUSER_PASSWORD: this.adminPassword,
     };
-    const envOf = (url: string) => glitchtipEnv({ url, fromEmail: cfg.fromEmail ?? defaultFromEmail(url), eventRetentionDays: cfg.eventRetentionDays, openRegistration: cfg.openRegistration, adminEmail: cfg.adminEmail! });
-    // The URL is in every DSN GlitchTip shows, so it is needed before the web process is placed.
-    const url = cfg.url ?? args.platform.urlOf(glitchtipWebSpec(cfg, {}, secretEnv), "http");
+    // The URL is in every DSN GlitchTip shows, so it is needed before the web process is placed;
+    // the in-network name too (the health probe's Host header).
+    const draft = glitchtipWebSpec(cfg, {}, secretEnv);
+    const url = cfg.url ?? args.platform.urlOf(draft, "http");
+    const internal = new URL(args.platform.urlOf({ ...draft, ports: draft.ports.map((p) => ({ ...p, hostPort: undefined })) }, "http")).hostname;
+    const envOf = (u: string) => glitchtipEnv({ url: u, fromEmail: cfg.fromEmail ?? defaultFromEmail(u), eventRetentionDays: cfg.eventRetentionDays, openRegistration: cfg.openRegistration, adminEmail: cfg.adminEmail!, internalHosts: [internal] });
     const env = envOf(url);
     const web = deploy(glitchtipWebSpec(cfg, env, secretEnv));
     deploy(glitchtipWorkerSpec(cfg, env, secretEnv));

@@ -23,12 +23,16 @@ export interface GlitchtipEnvInput {
   eventRetentionDays: number;
   openRegistration: boolean;
   adminEmail: string;
+  /** Host names GlitchTip answers to besides the URL's (the in-network name the health probe uses). */
+  internalHosts?: string[];
 }
 
 /** The plain (non-secret) environment shared by web and worker. */
 export function glitchtipEnv(input: GlitchtipEnvInput): Record<string, string> {
   return {
     GLITCHTIP_DOMAIN: input.url,
+    // Django's Host-header check: the public URL's host and the stack's own names for it, nothing else.
+    ALLOWED_HOSTS: [...new Set([new URL(input.url).hostname, ...(input.internalHosts ?? [])])].join(","),
     DEFAULT_FROM_EMAIL: input.fromEmail,
     GLITCHTIP_MAX_EVENT_LIFE_DAYS: String(input.eventRetentionDays),
     ENABLE_USER_REGISTRATION: input.openRegistration ? "True" : "False",

@@ -122,10 +122,18 @@ describeWithDocker(
 
     it("restores: the newest archive, unpacked into a fresh Prometheus, holds the live one's samples up to the backup", async () => {
       const container = `${PREFIX}-backup-prometheus`;
-      const newest = execIn(container, ["rclone", "--config", "/etc/backup/rclone.conf", "lsf", "backup:/var/tmp/backups/prometheus/"]).trim().split("\n").sort().pop()!;
-      const stamp = /^prometheus-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(newest)!;
+      const stampOf = (file: string) => {
+        const m = /^prometheus-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(file)!;
+        return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) / 1000;
+      };
+      // A backup with half a minute of samples in it: the first run is at the scheduler's start,
+      // when Prometheus has scraped once or twice.
+      const newest = await waitFor(() => {
+        const last = execIn(container, ["rclone", "--config", "/etc/backup/rclone.conf", "lsf", "backup:/var/tmp/backups/prometheus/"]).trim().split("\n").sort().pop()!;
+        return stampOf(last) >= deployedAt / 1000 + 30 ? last : false;
+      }, 150000, "a backup of Prometheus taken 30 s after the deploy");
       // The backup's moment, less a scrape interval: every sample before it was in the snapshot.
-      const at = Date.UTC(+stamp[1], +stamp[2] - 1, +stamp[3], +stamp[4], +stamp[5], +stamp[6]) / 1000 - 5;
+      const at = stampOf(newest) - 5;
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "obs-restore-"));
       const archive = path.join(dir, "prometheus.tar.gz");
       fs.writeFileSync(archive, readFromContainer(container, `/var/tmp/backups/prometheus/${newest}`));
@@ -141,7 +149,7 @@ describeWithDocker(
       console.log(`docker backups e2e: up{job="prometheus"} samples before ${new Date(at * 1000).toISOString()}: live ${live[0]?.value[1]}, restored ${back[0]?.value[1]}`);
       expect(Number(live[0].value[1])).toBeGreaterThan(3);
       expect(back.map((r) => r.value[1])).toEqual(live.map((r) => r.value[1]));
-    }, 120000);
+    }, 240000);
 
     it("Alertmanager's next backup holds the silence", async () => {
       const container = `${PREFIX}-backup-alertmanager`;
