@@ -18,6 +18,7 @@ import {
   renderOpenSearchYml,
   renderSecurityFiles,
   renderSetupScript,
+  SECURITY_FILE_NAMES,
 } from "../components/logs/opensearch-config";
 
 const input: OpenSearchInput = {
@@ -83,6 +84,10 @@ describe("renderOpenSearchYml", () => {
 describe("renderSecurityFiles", () => {
   const files = renderSecurityFiles(passwords, SEED, input);
   const docs = Object.fromEntries(Object.entries(files).map(([n, t]) => [n, yaml.load(t) as Record<string, any>]));
+
+  it("renders exactly the files SECURITY_FILE_NAMES lists (what the stack mounts before the passwords are known)", () => {
+    expect(Object.keys(files).sort()).toStrictEqual([...SECURITY_FILE_NAMES].sort());
+  });
 
   it("renders every file the security plugin reads, each with its _meta type and config_version 2", () => {
     expect(Object.fromEntries(Object.entries(docs).map(([n, d]) => [n, d._meta]))).toStrictEqual({

@@ -149,6 +149,9 @@ export function renderOpenSearchYml(input: OpenSearchInput): string {
   return HEADER("renderOpenSearchYml") + dump(config);
 }
 
+/** The files `renderSecurityFiles` renders into config/opensearch-security/ (known before the passwords are). */
+export const SECURITY_FILE_NAMES = ["action_groups.yml", "allowlist.yml", "audit.yml", "config.yml", "internal_users.yml", "nodes_dn.yml", "roles.yml", "roles_mapping.yml", "tenants.yml"] as const;
+
 export interface OpenSearchUsers {
   adminPassword: string;
   writerPassword: string;

@@ -15,6 +15,7 @@ import {
   renderOpenSearchYml,
   renderSecurityFiles,
   renderSetupScript,
+  SECURITY_FILE_NAMES,
 } from "./opensearch-config";
 import { LogFiles, renderLogAgentConfig } from "./log-agent-config";
 import { dashboardsSpec, logAgentSpec, opensearchSpec } from "./workloads";
@@ -94,10 +95,9 @@ export class OpenSearchStack extends pulumi.ComponentResource {
       renderSecurityFiles({ adminPassword, writerPassword, readerPassword, ...(dashboardsPassword !== undefined ? { dashboardsPassword } : {}) }, args.stackName, input),
     );
     // Known only once the passwords are: each file's content is an Output; internal_users.yml is a secret file.
-    const securityNames = ["action_groups.yml", "allowlist.yml", "audit.yml", "config.yml", "internal_users.yml", "nodes_dn.yml", "roles.yml", "roles_mapping.yml", "tenants.yml"];
     const spec = opensearchSpec(cfg, {
       configYml: renderOpenSearchYml(input),
-      securityFiles: Object.fromEntries(securityNames.map((n) => [n, securityFiles.apply((f) => required(f, n))])) as unknown as Record<string, string>,
+      securityFiles: Object.fromEntries(SECURITY_FILE_NAMES.map((n) => [n, securityFiles.apply((f) => required(f, n))])) as unknown as Record<string, string>,
       setupScript: renderSetupScript(input),
       adminPassword: pulumi.secret(passwords.adminPassword),
       tls: tlsMaterial,
