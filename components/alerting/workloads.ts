@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { jobNames } from "../metrics/job-names";
 import { StackConfig } from "../stack/config-schema";
-import { ResourceSpec, WorkloadSpec } from "../platform/types";
+import { NOBODY, ResourceSpec, WorkloadSpec } from "../platform/types";
 import { images } from "../shared/versions";
 
 /** Alertmanager's ports: the API/UI, and gossip between replicas (memberlist uses TCP and UDP). */
@@ -45,6 +45,6 @@ export function alertmanagerSpec(cfg: StackConfig["alertmanager"], configText: p
     volume: { mountPath: "/alertmanager", size: cfg.storageSize },
     probe: { http: { path: "/-/ready", port: alertmanagerPorts.http } },
     resources: cfg.resources as ResourceSpec,
-    user: { uid: 65534, gid: 65534 },
+    user: NOBODY,
   };
 }

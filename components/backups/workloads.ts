@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BackupsConfig, BackupTarget } from "./config";
-import { ResourceSpec, WorkloadSpec } from "../platform/types";
+import { NOBODY, ResourceSpec, WorkloadSpec } from "../platform/types";
+import { GRAFANA_USER } from "../grafana/workloads";
 import { images } from "../shared/versions";
 import { BACKUP_METRICS_FILE_NAME, BACKUP_METRICS_PORT } from "./backup-script";
 
@@ -29,10 +30,10 @@ export const backupMetricsFile = (mode: "loop" | "native") => `${BACKUP_METRICS_
 /** What each target's job mounts and runs as. */
 export const BACKUP_SOURCES: Record<BackupTarget, { user: { uid: number; gid: number }; mount?: { workload: string; mountPath: string; readOnly: boolean } }> = {
   // Read-write: Prometheus writes the snapshot there and the job deletes it once copied.
-  prometheus: { user: { uid: 65534, gid: 65534 }, mount: { workload: "prometheus", mountPath: "/prometheus", readOnly: false } },
-  grafana: { user: { uid: 472, gid: 472 }, mount: { workload: "grafana", mountPath: "/grafana", readOnly: true } },
+  prometheus: { user: NOBODY, mount: { workload: "prometheus", mountPath: "/prometheus", readOnly: false } },
+  grafana: { user: GRAFANA_USER, mount: { workload: "grafana", mountPath: "/grafana", readOnly: true } },
   // Through the API only.
-  alertmanager: { user: { uid: 65534, gid: 65534 } },
+  alertmanager: { user: NOBODY },
 };
 
 export interface BackupFiles {

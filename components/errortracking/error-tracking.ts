@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ErrorTrackingConfig } from "./config";
-import { DeployedWorkload, Platform, WorkloadSpec } from "../platform/types";
+import { DeployedWorkload, hostOf, Platform, WorkloadSpec } from "../platform/types";
 import { databaseUrl, defaultFromEmail, dsnTemplate, GLITCHTIP_HEALTH_PATH, glitchtipEnv, renderValkeyConfig, valkeyUrl } from "./glitchtip-config";
 import { GlitchtipSecretEnv, glitchtipPostgresSpec, glitchtipValkeySpec, glitchtipWebSpec, glitchtipWorkerSpec } from "./workloads";
 import { jobNames } from "../metrics/job-names";
@@ -80,9 +80,14 @@ export class ErrorTracking extends pulumi.ComponentResource {
     // the in-network name too (the health probe's Host header).
     const draft = glitchtipWebSpec(cfg, {}, secretEnv);
     const url = cfg.url ?? args.platform.urlOf(draft, "http");
-    const internal = new URL(args.platform.urlOf({ ...draft, ports: draft.ports.map((p) => ({ ...p, hostPort: undefined })) }, "http")).hostname;
-    const envOf = (u: string) => glitchtipEnv({ url: u, fromEmail: cfg.fromEmail ?? defaultFromEmail(u), eventRetentionDays: cfg.eventRetentionDays, openRegistration: cfg.openRegistration, adminEmail: cfg.adminEmail!, internalHosts: [internal] });
-    const env = envOf(url);
+    const env = glitchtipEnv({
+      url,
+      fromEmail: cfg.fromEmail ?? defaultFromEmail(url),
+      eventRetentionDays: cfg.eventRetentionDays,
+      openRegistration: cfg.openRegistration,
+      adminEmail: cfg.adminEmail,
+      internalHosts: [hostOf(args.platform.addressOf(draft, "http"))],
+    });
     const web = deploy(glitchtipWebSpec(cfg, env, secretEnv));
     deploy(glitchtipWorkerSpec(cfg, env, secretEnv));
     this.url = url;

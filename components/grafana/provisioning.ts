@@ -2,7 +2,7 @@ import { allDashboards, DashboardLoadError, deployedDashboards, loadUserDashboar
 import { Dashboard, DATASOURCE_UIDS as DASHBOARD_UIDS, FOLDERS, VALID_DATASOURCE_UIDS } from "../../dashboards/common";
 import { checkDatasources, checkQueries, datasourceReferences, duplicateUids, validateDashboard } from "../../dashboards/validate";
 import { correlations, TraceBackend } from "./correlations";
-import { images } from "../shared/versions";
+import { images, imageTag } from "../shared/versions";
 import type { DeployedParts } from "../rules/rule-files";
 
 /**
@@ -114,7 +114,7 @@ export function grafanaDatasources(urls: DatasourceUrls): DatasourcePlan[] {
       secure: "opensearch",
       jsonData: {
         flavor: "opensearch",
-        version: images.opensearch.slice(images.opensearch.lastIndexOf(":") + 1),
+        version: imageTag(images.opensearch),
         database: urls.opensearch.indexPattern,
         timeField: "@timestamp",
         logMessageField: "body",

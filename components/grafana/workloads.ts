@@ -13,7 +13,7 @@ export const GRAFANA_PORT = 3000;
 /** Grafana's state: its SQLite database (users, sessions, dashboards' versions), plugins. */
 export const GRAFANA_DATA_DIR = "/var/lib/grafana";
 /** The `grafana` user of the image (the Helm chart runs it with this group too). */
-const GRAFANA_USER = { uid: 472, gid: 472 };
+export const GRAFANA_USER = { uid: 472, gid: 472 } as const;
 
 /** The URL Grafana's `root_url` is set to when `grafana.url` is not given: the published port on the Docker host. */
 export function defaultGrafanaUrl(cfg: Pick<GrafanaConfig, "hostPort">): string {

@@ -1,4 +1,5 @@
 import * as yaml from "js-yaml";
+import { OTELCOL_PORTS } from "../tracing/collector-config";
 
 /**
  * The log agent of the OpenSearch backend: the OpenTelemetry Collector (contrib) with its filelog
@@ -7,7 +8,8 @@ import * as yaml from "js-yaml";
  * with the opensearch exporter. Pure.
  */
 
-export const LOG_AGENT_PORTS = { telemetry: 8888, health: 13133 } as const;
+/** The collector's own telemetry and health_check ports (the same image as the tracing pillar's). */
+export const LOG_AGENT_PORTS = { telemetry: OTELCOL_PORTS.telemetry, health: OTELCOL_PORTS.health } as const;
 export const LOG_AGENT_CONFIG_PATH = "/etc/otelcol-contrib/log-agent.yaml";
 /** The `logs-writer` user's password: a secret file, read by the collector's `${file:...}` provider. */
 export const LOG_AGENT_PASSWORD_PATH = "/etc/otelcol-contrib/opensearch-password";

@@ -3,7 +3,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { LogsConfig } from "./config";
 import { durationSeconds } from "../metrics/prometheus-config";
-import { DeployedWorkload, DiscoverySpec, Platform, WorkloadSpec } from "../platform/types";
+import { DeployedWorkload, DiscoverySpec, hostOf, Platform, WorkloadSpec } from "../platform/types";
 import { ScrapeJob } from "../metrics/prometheus-types";
 import { jobNames } from "../metrics/job-names";
 import {
@@ -87,8 +87,7 @@ export class OpenSearchStack extends pulumi.ComponentResource {
 
     // The names clients use: the Service (or Docker alias), the node's own pod name, localhost for the setup script.
     const placeholder = opensearchSpec(cfg, { configYml: "", securityFiles: {}, setupScript: "", adminPassword: "", tls: { caCert: "", nodeCert: "", nodeKey: "", adminCert: "", adminKey: "" } });
-    const hostOf = (address: string) => address.replace(/^https?:\/\//, "").replace(/:\d+$/, "");
-    const dnsNames = [...new Set(["opensearch", "localhost", hostOf(platform.urlOf({ ...placeholder, ports: placeholder.ports.map((p) => ({ ...p, hostPort: undefined })) }, "http")), ...platform.peerAddresses(placeholder, "http").map(hostOf)])].filter((n) => !/^[\d.]+$/.test(n));
+    const dnsNames = [...new Set(["opensearch", "localhost", hostOf(platform.addressOf(placeholder, "http")), ...platform.peerAddresses(placeholder, "http").map(hostOf)])].filter((n) => !/^[\d.]+$/.test(n));
     const tlsMaterial = certificates(name, this, dnsNames);
 
     const securityFiles = pulumi.all([passwords.adminPassword, passwords.writerPassword, passwords.readerPassword, passwords.dashboardsPassword]).apply(([adminPassword, writerPassword, readerPassword, dashboardsPassword]) =>
@@ -97,7 +96,7 @@ export class OpenSearchStack extends pulumi.ComponentResource {
     // Known only once the passwords are: each file's content is an Output; internal_users.yml is a secret file.
     const spec = opensearchSpec(cfg, {
       configYml: renderOpenSearchYml(input),
-      securityFiles: Object.fromEntries(SECURITY_FILE_NAMES.map((n) => [n, securityFiles.apply((f) => required(f, n))])) as unknown as Record<string, string>,
+      securityFiles: Object.fromEntries(SECURITY_FILE_NAMES.map((n) => [n, securityFiles.apply((f) => required(f, n))])),
       setupScript: renderSetupScript(input),
       adminPassword: pulumi.secret(passwords.adminPassword),
       tls: tlsMaterial,
@@ -124,10 +123,9 @@ export class OpenSearchStack extends pulumi.ComponentResource {
     const files: LogFiles = discovery.kind === "docker" ? { kind: "docker", root: DOCKER_LOGS } : { kind: "kubernetes", root: KUBERNETES_LOGS, ownNamespace: "" };
     const storageDir = files.kind === "docker" ? AGENT_STORAGE.volume : AGENT_STORAGE.pod;
     const agentSpec = (text: string) => logAgentSpec(cfg.agent, files, { text, password: pulumi.secret(passwords.writerPassword), caCert: tlsMaterial.caCert }, storageDir);
-    // The agent's namespace (the node agents') is known from its spec; its own pods' logs are not read.
-    const ownNamespace = files.kind === "kubernetes" ? hostOf(platform.urlOf(agentSpec(""), "health")).split(".")[1] : "";
-    const agentFiles: LogFiles = files.kind === "kubernetes" ? { ...files, ownNamespace } : files;
-    const agentConfig = renderLogAgentConfig({ files: agentFiles, opensearchUrl: this.opensearchUrl, username: OPENSEARCH_USERS.writer, indexPrefix: collectorLogsIndex(input).logs_index, storageDir });
+    // Its own pods' logs are not read: their namespace (the node agents') is the one of its Service.
+    if (files.kind === "kubernetes") files.ownNamespace = hostOf(platform.addressOf(agentSpec(""), "health")).split(".")[1];
+    const agentConfig = renderLogAgentConfig({ files, opensearchUrl: this.opensearchUrl, username: OPENSEARCH_USERS.writer, indexPrefix: collectorLogsIndex(input).logs_index, storageDir });
     const agent = deploy(agentSpec(agentConfig));
 
     this.scrapeJobs = [{ kind: "targets", name: jobNames.logAgent, endpoint: agent.scrapeEndpoint("telemetry") }];

@@ -139,7 +139,7 @@ export interface OpenSearchTls {
  */
 export function opensearchSpec(
   cfg: LogsConfig["opensearch"],
-  files: { configYml: string; securityFiles: Record<string, string>; setupScript: string; adminPassword: pulumi.Input<string>; tls: OpenSearchTls },
+  files: { configYml: string; securityFiles: Record<string, pulumi.Input<string>>; setupScript: string; adminPassword: pulumi.Input<string>; tls: OpenSearchTls },
 ): WorkloadSpec {
   const heapMb = Math.max(256, Math.floor(quantityValue(cfg.resources.limits.memory)! / 2 ** 20 / 2));
   const cert = (name: string) => `${OPENSEARCH_CERT_DIR}/${name}`;

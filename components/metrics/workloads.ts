@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { jobNames } from "./job-names";
 import { StackConfig } from "../stack/config-schema";
-import { ConfigFile, PlatformCapabilities, PolicyRule, ResourceSpec, WorkloadSpec } from "../platform/types";
+import { ConfigFile, NOBODY, PlatformCapabilities, PolicyRule, ResourceSpec, WorkloadSpec } from "../platform/types";
 import { images } from "../shared/versions";
 
 /**
@@ -10,7 +10,6 @@ import { images } from "../shared/versions";
  */
 
 /** The unprivileged `nobody` user the Prometheus images run as. */
-const NOBODY = { uid: 65534, gid: 65534 };
 const COMPONENT = "prometheus";
 
 export const ports = {

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { renderSocketProxyTemplate, SOCKET_PROXY_TEMPLATE_PATH } from "./socket-proxy-config";
 import { images } from "../shared/versions";
-import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, ProbeSpec, ResourceSpec, WorkloadSpec } from "./types";
+import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, portNamed, ProbeSpec, ResourceSpec, WorkloadSpec } from "./types";
 import { withoutDebugStackTraces } from "./stack-traces";
 
 export interface DockerPlatformArgs {
@@ -245,8 +245,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
 
   /** Each replica's network alias: `<name>` alone, or `<name>-<i>` when there are several. */
   peerAddresses(spec: WorkloadSpec, portName: string): string[] {
-    const port = spec.ports.find((p) => p.name === portName);
-    if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
+    const port = portNamed(spec, portName);
     const replicas = spec.replicas ?? 1;
     return replicas === 1 ? [`${spec.name}:${port.port}`] : Array.from({ length: replicas }, (_, i) => `${spec.name}-${i}:${port.port}`);
   }
@@ -262,9 +261,13 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
   }
 
   urlOf(spec: WorkloadSpec, portName: string): string {
-    const port = spec.ports.find((p) => p.name === portName);
-    if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
-    return port.hostPort === undefined ? `http://${spec.name}:${port.port}` : `http://${this.urlHost()}:${port.hostPort}`;
+    const port = portNamed(spec, portName);
+    return port.hostPort === undefined ? `http://${this.addressOf(spec, portName)}` : `http://${this.urlHost()}:${port.hostPort}`;
+  }
+
+  /** The workload's network alias: its name on the stack's network. */
+  addressOf(spec: WorkloadSpec, portName: string, who?: string): string {
+    return `${spec.name}:${portNamed(spec, portName, who).port}`;
   }
 
   /** The host part of a published port's URL: the bind address, loopback for a wildcard. */
@@ -386,14 +389,10 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       }, childOpts);
     });
 
-    const portOf = (portName: string) => {
-      const port = spec.ports.find((p) => p.name === portName);
-      if (!port) throw new Error(`${spec.name} has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
-      return port;
-    };
+    const portOf = (portName: string) => portNamed(spec, portName, spec.name);
     const urlHost = this.urlHost();
     return {
-      address: (portName) => `${spec.name}:${portOf(portName).port}`,
+      address: (portName) => this.addressOf(spec, portName, spec.name),
       scrapeEndpoint: (portName) => {
         const port = portOf(portName).port;
         return { kind: "static", targets: names.map((n) => `${n}:${port}`) };

@@ -209,6 +209,8 @@ export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
     mounts.push(...secretFiles.map((f) => ({ name: "secret-files", mountPath: f.path, subPath: fileKey(f.path), readOnly: true })));
   }
   if (spec.volume) mounts.push({ name: "data", mountPath: spec.volume.mountPath });
+  // A StatefulSet brings its claim (volumeClaimTemplates); a job mounts a claim of its own.
+  if (spec.volume && spec.mode === "scheduled") volumes.push({ name: "data", persistentVolumeClaim: { claimName: jobClaimName(spec) } });
   (spec.writablePaths ?? []).forEach((p, i) => {
     volumes.push({ name: `writable-${i}`, emptyDir: {} });
     mounts.push({ name: `writable-${i}`, mountPath: p });
@@ -296,6 +298,11 @@ export function podTemplate(spec: WorkloadSpec, refs: PodRefs): PodTemplate {
     metadata: { labels: { ...spec.labels, ...standardLabels(spec) }, ...(annotations ? { annotations } : {}) },
     spec: podSpec,
   };
+}
+
+/** A scheduled workload's own claim, named like a StatefulSet's first one (`data-<name>`): every run mounts the same data. */
+export function jobClaimName(spec: WorkloadSpec): string {
+  return `data-${spec.name}`;
 }
 
 /**

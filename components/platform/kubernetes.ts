@@ -9,6 +9,7 @@ import {
   defaultNodeAgentsNamespace,
   fileKey,
   isNodeAgent,
+  jobClaimName,
   namespaceLabels,
   PART_OF,
   podTemplate,
@@ -21,7 +22,7 @@ import {
   workloadNetworkPolicy,
 } from "./kubernetes-objects";
 import { withoutDebugStackTraces } from "./stack-traces";
-import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, ScrapeEndpoint, WorkloadSpec } from "./types";
+import { DeployedWorkload, DiscoverySpec, Platform, PlatformCapabilities, portNamed, ScrapeEndpoint, WorkloadSpec } from "./types";
 
 export interface KubernetesPlatformArgs {
   /**
@@ -210,20 +211,16 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     let workload: pulumi.CustomResource;
     if (workloadKind(spec) === "CronJob") {
       // A job runs to completion: no Service, no probes, and a pod that restarts nothing on success.
-      // A job's own volume (a backup destination) is a claim of its own, named like a StatefulSet's
-      // first claim (`data-<name>`): every run mounts the same data.
-      let jobTemplate = template;
+      // A job's own volume (a backup destination) is a claim of its own, which the pod mounts
+      // (podTemplate). Kept by `pulumi destroy` (a job's claim is not a StatefulSet's, which its
+      // controller keeps): these are the backups. Deleting the namespace still deletes it (see
+      // "Upgrades and data safety").
       if (spec.volume) {
         const [claim] = volumeClaimTemplates(spec, this.storageClass);
-        const claimName = `data-${spec.name}`;
-        // Kept by `pulumi destroy` (a job's claim is not a StatefulSet's, which its controller keeps):
-        // these are the backups. Deleting the namespace still deletes it (see "Upgrades and data safety").
-        new k8s.core.v1.PersistentVolumeClaim(`${base}-data`, { metadata: metadata(claimName), spec: claim.spec }, { ...opts, retainOnDelete: true });
-        const podSpec = template.spec as k8s.types.input.core.v1.PodSpec;
-        jobTemplate = { ...template, spec: { ...podSpec, volumes: [...((podSpec.volumes as k8s.types.input.core.v1.Volume[]) ?? []), { name: "data", persistentVolumeClaim: { claimName } }] } };
+        new k8s.core.v1.PersistentVolumeClaim(`${base}-data`, { metadata: metadata(jobClaimName(spec)), spec: claim.spec }, { ...opts, retainOnDelete: true });
       }
       // Nothing connects to a job: the namespace's default-deny covers it, no allow is added.
-      const job = new k8s.batch.v1.CronJob(base, { metadata: metadata(spec.name), spec: cronJobSpec(spec, jobTemplate) }, opts);
+      const job = new k8s.batch.v1.CronJob(base, { metadata: metadata(spec.name), spec: cronJobSpec(spec, template) }, opts);
       const none = (portName: string): never => {
         throw new Error(`workload "${spec.name}" is a CronJob: it has no port "${portName}" to reach`);
       };
@@ -256,13 +253,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
       new k8s.networking.v1.NetworkPolicy(`${base}-ingress`, { metadata: metadata(`${spec.name}-ingress`), spec: workloadNetworkPolicy(spec, [this.namespace, this.nodeAgentsNamespace]) }, opts);
     }
 
-    const portOf = (portName: string): number => {
-      const port = spec.ports.find((p) => p.name === portName);
-      if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
-      return port.port;
-    };
+    const portOf = (portName: string): number => portNamed(spec, portName).port;
     return {
-      address: (portName) => `${spec.name}.${namespace}.svc:${portOf(portName)}`,
+      address: (portName) => this.addressOf(spec, portName),
       // Every pod, not the Service: a Service would spread scrapes over replicas at random.
       scrapeEndpoint: (portName): ScrapeEndpoint => {
         portOf(portName);
@@ -285,15 +278,17 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     return { kind: "kubernetes" };
   }
   urlOf(spec: WorkloadSpec, portName: string): string {
-    const port = spec.ports.find((p) => p.name === portName);
-    if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
-    return `http://${spec.name}.${this.namespaceOf(spec)}.svc:${port.port}`;
+    return `http://${this.addressOf(spec, portName)}`;
+  }
+
+  /** The workload's Service in its namespace. */
+  addressOf(spec: WorkloadSpec, portName: string): string {
+    return `${spec.name}.${this.namespaceOf(spec)}.svc:${portNamed(spec, portName).port}`;
   }
 
   /** Each StatefulSet pod's own DNS name under the governing headless Service. */
   peerAddresses(spec: WorkloadSpec, portName: string): string[] {
-    const port = spec.ports.find((p) => p.name === portName);
-    if (!port) throw new Error(`workload "${spec.name}" has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
+    const port = portNamed(spec, portName);
     // Only a StatefulSet's pods have stable names; a Deployment's are random.
     if (!spec.volume) throw new Error(`workload "${spec.name}" has no volume: only stateful workloads have stable peer addresses`);
     const namespace = this.namespaceOf(spec);

@@ -236,4 +236,24 @@ export interface Platform {
    * Service's in-cluster name on Kubernetes. Pure.
    */
   urlOf(spec: WorkloadSpec, portName: string): string;
+  /**
+   * The in-network `host:port` the stack's workloads reach a port of a workload at, known before it
+   * is deployed: what `deploy(spec).address(portName)` returns. Pure.
+   */
+  addressOf(spec: WorkloadSpec, portName: string): string;
+}
+
+/** The `nobody` user of the Prometheus project's images (Prometheus, Alertmanager, the exporters). */
+export const NOBODY = { uid: 65534, gid: 65534 } as const;
+
+/** The host of an address or URL: `opensearch.observability.svc` of `https://opensearch.observability.svc:9200`. */
+export function hostOf(address: string): string {
+  return address.replace(/^[a-z]+:\/\//, "").replace(/:\d+$/, "");
+}
+
+/** The port of a workload by name, or an error naming the workload (`who`) and its ports. */
+export function portNamed(spec: WorkloadSpec, portName: string, who = `workload "${spec.name}"`): PortSpec {
+  const port = spec.ports.find((p) => p.name === portName);
+  if (!port) throw new Error(`${who} has no port named "${portName}"; its ports are: ${spec.ports.map((p) => p.name).join(", ")}`);
+  return port;
 }

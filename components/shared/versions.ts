@@ -56,6 +56,14 @@ export const images = {
 
 export type ImageName = keyof typeof images;
 
+/** The tag of an image reference, e.g. `v3.16.0` of `quay.io/prometheus/prometheus:v3.16.0`. */
+export function imageTag(image: string): string {
+  const last = image.slice(image.lastIndexOf("/") + 1);
+  const colon = last.indexOf(":");
+  if (colon < 0) throw new Error(`image ${image} has no tag`);
+  return last.slice(colon + 1);
+}
+
 /** True when an image reference names an exact version (a tag that is not `latest`, or a digest). */
 export function isPinned(image: string): boolean {
   if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;

@@ -134,9 +134,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         platform: this.platform,
         logs: config.logs,
         alertmanagerUrl: this.alerting ? `http://${this.alerting.address}` : undefined,
-        s3Credentials: secrets.lokiS3AccessKeyId !== undefined && secrets.lokiS3SecretAccessKey !== undefined
-          ? { accessKeyId: secrets.lokiS3AccessKeyId, secretAccessKey: secrets.lokiS3SecretAccessKey }
-          : undefined,
+        s3Credentials: s3Credentials(secrets.lokiS3AccessKeyId, secrets.lokiS3SecretAccessKey),
       }, { parent: this }));
       extraJobs.push(...this.logs.scrapeJobs);
       urls.loki = this.logs.url;
@@ -220,9 +218,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         targets: backupTargets(config.backups, deployedBackupSources(config)),
         prometheusUrl: `http://${this.prometheus.address}`,
         alertmanagerUrl: this.alerting ? `http://${this.alerting.address}` : undefined,
-        s3Credentials: secrets.backupS3AccessKeyId !== undefined && secrets.backupS3SecretAccessKey !== undefined
-          ? { accessKeyId: secrets.backupS3AccessKeyId, secretAccessKey: secrets.backupS3SecretAccessKey }
-          : undefined,
+        s3Credentials: s3Credentials(secrets.backupS3AccessKeyId, secrets.backupS3SecretAccessKey),
       }, { parent: this }));
     }
     // Grafana's and the backup schedulers' jobs join Prometheus' config late (both are built after it).
@@ -273,6 +269,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       ...(this.backups?.workloads ?? []),
     ];
   }
+}
+
+/** A pair of S3 keys, when both were given (the loader has said which is missing otherwise). */
+function s3Credentials(accessKeyId: pulumi.Input<string> | undefined, secretAccessKey: pulumi.Input<string> | undefined) {
+  return accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
 }
 
 /** Which secrets were given, by name (and the alerting credential keys), without reading values. */

@@ -9,7 +9,7 @@
  */
 import * as os from "os";
 import * as path from "path";
-import { images } from "../../components/shared/versions";
+import { images, imageTag } from "../../components/shared/versions";
 
 export interface GoPackage {
   /** The main package to build (`module/cmd/x`), or "." for a wrapper with a main of its own. */
@@ -71,13 +71,7 @@ export function shareDir(recipe: Pick<Recipe, "name" | "version">, env: NodeJS.P
   return path.join(cacheRoot(env), recipe.name, recipe.version, "share");
 }
 
-/** The tag of an image reference, e.g. `v3.16.0` of `quay.io/prometheus/prometheus:v3.16.0`. */
-export function imageTag(image: string): string {
-  const last = image.slice(image.lastIndexOf("/") + 1);
-  const colon = last.indexOf(":");
-  if (colon < 0) throw new Error(`image ${image} has no tag`);
-  return last.slice(colon + 1);
-}
+export { imageTag };
 
 /** `v3.16.0` -> `3.16.0`; `v1.74.0-alpine` -> `1.74.0`. */
 export function releaseOf(tag: string): string {
