@@ -4,6 +4,7 @@ import * as path from "path";
 import {
   BACKUP_METRICS_FILE_NAME,
   ListedSilence,
+  remotePath,
   renderBackupScript,
   renderRcloneConfig,
   renderSchedulerScript,
@@ -274,6 +275,42 @@ describeWithBinaries("backups: back up and restore for real", ["prometheus", "pr
       { state: "active", matchers: original.matchers, endsAt: original.endsAt, createdBy: "backups-restore.test", comment: "kept across a restore" },
     ]);
   }, 60000);
+
+  it("backs up to an S3 bucket for real (rclone serve s3, with keys): the rendered S3 config, keep N, and wrong keys refused", async () => {
+    // An S3 endpoint of rclone's own, over a folder: the bucket is a folder of it, each object a file.
+    const s3Root = path.join(root, "s3");
+    fs.mkdirSync(path.join(s3Root, "acme-backups"), { recursive: true });
+    const port = await freePort();
+    const server = spawn(bin("rclone"), ["serve", "s3", s3Root, "--auth-key", "AKIDBACKUPTEST,s3cret-backup-key", "--addr", `127.0.0.1:${port}`], { stdio: "ignore" });
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)), 20000, "rclone serve s3 answering");
+      const destination = { type: "s3", bucket: "acme-backups", endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", prefix: "prod/observability" } as const;
+      const conf = (secretAccessKey: string) => {
+        const file = path.join(root, `rclone-s3-${secretAccessKey}.conf`);
+        fs.writeFileSync(file, renderRcloneConfig(destination, { accessKeyId: "AKIDBACKUPTEST", secretAccessKey }), { mode: 0o600 });
+        return file;
+      };
+      const script = (rcloneConfig: string) =>
+        renderBackupScript({ alertmanager: { url: am.url }, remote: remotePath(destination), keep: 2, metricsFile: path.join(root, "s3-metrics", BACKUP_METRICS_FILE_NAME), rcloneConfig });
+      const good = script(conf("s3cret-backup-key"));
+      for (let i = 0; i < 3; i++) {
+        const r = runScript(good);
+        expect([r.status, r.out]).toEqual([0, expect.stringContaining("run succeeded")]);
+        // The stamps have a second's resolution.
+        await sleep(1100);
+      }
+      const stored = path.join(s3Root, "acme-backups", "prod", "observability", "alertmanager");
+      const objects = fs.readdirSync(stored).sort();
+      expect(objects).toHaveLength(2);
+      const silences = JSON.parse(fs.readFileSync(path.join(stored, objects[1]), "utf8")) as ListedSilence[];
+      expect(silences.map((x) => x.id)).toContain(silenceId);
+      const refused = runScript(script(conf("wrong-secret-key")));
+      expect(refused.status).not.toBe(0);
+      expect(fs.readdirSync(stored).sort()).toEqual(objects);
+    } finally {
+      server.kill();
+    }
+  }, 120000);
 
   it("restores Grafana's database: the copied SQLite file opens and holds the row", () => {
     const newest = files("grafana")[KEEP - 1];
